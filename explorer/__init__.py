@@ -1,0 +1,1 @@
+"""The sigmoid-rate explorer: a Panel dashboard over ``model``."""

@@ -1,0 +1,19 @@
+"""NEST 3.10's ``sigmoid_rate_ipn`` rate neuron in JAX: exact, jitted, never recompiled by a value.
+
+    import model
+    p = model.Params(mu=0.5)
+    res = model.simulate(p, t_sim=200.0, dt=0.1, n_trials=100)
+"""
+
+from . import theory
+from .gain import phi, phi_slope
+from .inputs import ExternalInput
+from .network import Network
+from .params import Params
+from .propagators import Propagators, propagators
+from .simulate import SimulationResult, draw_xi, n_steps_for, simulate, trace_count
+
+__all__ = [
+    "ExternalInput", "Network", "Params", "Propagators", "SimulationResult", "draw_xi",
+    "n_steps_for", "phi", "phi_slope", "propagators", "simulate", "theory", "trace_count",
+]

@@ -1,0 +1,19 @@
+"""The gain function of ``sigmoid_rate_ipn``: the only part of the model that is sigmoid.
+
+The dynamics (``step.py``) know nothing about it beyond calling ``phi``; NEST's
+multiplicative-coupling factors ``H_ex``/``H_in`` are 1 for the sigmoid and so do not
+appear at all.
+"""
+
+import jax.numpy as jnp
+
+
+def phi(h, g, beta, theta):
+    """``phi(h) = g / (1 + exp(-beta (h - theta)))``, elementwise, broadcasting."""
+    return g / (1.0 + jnp.exp(-beta * (h - theta)))
+
+
+def phi_slope(h, g, beta, theta):
+    """``d phi / d h = beta * phi * (1 - phi / g)``, written to stay finite for g == 0."""
+    s = 1.0 / (1.0 + jnp.exp(-beta * (h - theta)))
+    return g * beta * s * (1.0 - s)

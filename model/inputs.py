@@ -1,0 +1,111 @@
+"""Rates that arrive from outside the network (generators, recorded traces, designed stimuli).
+
+An ``ExternalInput`` is one source: the value it emits at each step, the weight of its
+connection(s) and a delay. A receiver's update at step ``n`` reads ``rate[n - delay_steps]``;
+while ``n < delay_steps`` (or where ``emits`` is False) there is no event at all, which
+matters because an event of value 0 still adds ``w * phi(0)`` without linear summation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+
+from .network import check_finite_array, check_int
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ExternalInput:
+    rate: Any
+    weight: Any = 1.0
+    delay_steps: int = 0
+    target: Any = None
+    emits: Any = None
+
+    def __post_init__(self) -> None:
+        rate = check_finite_array("ExternalInput.rate", self.rate)
+        if rate.ndim != 1:
+            raise ValueError(f"ExternalInput.rate must have shape (n_steps,), got {rate.shape}")
+        object.__setattr__(self, "rate", rate)
+        object.__setattr__(self, "weight", check_finite_array("ExternalInput.weight", self.weight))
+        if self.weight.ndim > 1:
+            raise ValueError("ExternalInput.weight must be a scalar or one weight per target")
+        object.__setattr__(
+            self, "delay_steps", check_int("ExternalInput.delay_steps", self.delay_steps, 0)
+        )
+        if self.emits is not None:
+            emits = np.asarray(self.emits)
+            if emits.dtype != bool or emits.shape != rate.shape:
+                raise ValueError(
+                    f"ExternalInput.emits must be a bool array of shape {rate.shape}, "
+                    f"got {emits.dtype} {emits.shape}"
+                )
+            object.__setattr__(self, "emits", emits)
+
+    @classmethod
+    def step_rate_generator(
+        cls,
+        amplitude_times: Sequence[float],
+        amplitude_values: Sequence[float],
+        *,
+        dt: float,
+        n_steps: int,
+        weight: Any = 1.0,
+        delay: float = 1.0,
+        min_delay_steps: int = 1,
+        target: Any = None,
+    ) -> "ExternalInput":
+        """What a NEST ``step_rate_generator`` connected with ``rate_connection_delayed`` delivers.
+
+        NEST emits an amplitude set for time ``T`` from step ``T/dt - 1`` on, emits 0.0 before
+        the first change, and (generators being devices) delivers ``min_delay_steps`` steps
+        earlier than the connection's ``delay`` -- when the generator was created before its
+        targets; see ../shared/nest-semantics.md. ``delay`` and ``amplitude_times`` are in ms.
+        """
+        times = np.asarray(amplitude_times, dtype=float)
+        values = np.asarray(amplitude_values, dtype=float)
+        if times.shape != values.shape or times.ndim != 1:
+            raise ValueError("amplitude_times and amplitude_values must be 1-D and of equal length")
+        change_steps = np.rint(times / dt).astype(int)
+        if np.any(change_steps < 1) or np.any(np.abs(change_steps * dt - times) > 1e-9 * max(1.0, times.max(initial=1.0))):
+            raise ValueError("amplitude_times must be > 0 and multiples of dt")
+        if np.any(np.diff(change_steps) <= 0):
+            raise ValueError("amplitude_times must be strictly increasing")
+        rate = np.zeros(n_steps)
+        for step, value in zip(change_steps, values):
+            rate[max(step - 1, 0):] = value
+        delay_steps = int(round(delay / dt)) - min_delay_steps
+        if delay_steps < 0:
+            raise ValueError(f"delay = {delay} ms is shorter than min_delay ({min_delay_steps} steps)")
+        return cls(rate=rate, weight=weight, delay_steps=delay_steps, target=target)
+
+    def lay_out(self, n_steps: int, n_units: int, index: int = 0):
+        """As dense arrays: the delivered rate (n_steps,), event mask (n_steps,), weight per unit."""
+        name = f"inputs[{index}]"
+        if self.rate.shape[0] != n_steps:
+            raise ValueError(
+                f"{name}.rate has {self.rate.shape[0]} steps but the simulation has {n_steps} (t_sim / dt)"
+            )
+        d = self.delay_steps
+        delivered = np.zeros(n_steps)
+        events = np.zeros(n_steps, dtype=bool)
+        if d < n_steps:
+            delivered[d:] = self.rate[: n_steps - d]
+            events[d:] = True if self.emits is None else self.emits[: n_steps - d]
+        weights = np.zeros(n_units)
+        if self.target is None:
+            targets = np.arange(n_units)
+        else:
+            targets = np.atleast_1d(np.asarray(self.target))
+            if targets.dtype.kind not in "iu" or np.any(targets < 0) or np.any(targets >= n_units):
+                raise ValueError(f"{name}.target must be unit indices in [0, {n_units - 1}], got {self.target!r}")
+            if np.unique(targets).size != targets.size:
+                raise ValueError(f"{name}.target lists a unit twice; use two inputs for two connections")
+        if self.weight.ndim == 1 and self.weight.shape[0] != targets.shape[0]:
+            raise ValueError(
+                f"{name}.weight has {self.weight.shape[0]} entries for {targets.shape[0]} target(s)"
+            )
+        weights[targets] += self.weight
+        return delivered, events, weights

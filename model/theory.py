@@ -1,0 +1,154 @@
+"""Closed-form results for ``sigmoid_rate_ipn``, exact for NEST's discrete scheme.
+
+For an uncoupled, unrectified unit the update is linear in the rate,
+
+    y[n+1] = P1 y[n] + P2 (mu + D[n]) + noise_factor sigma xi[n],
+
+with ``D[n]`` the summed drive of step ``n`` (``phi(0)`` with no input under linear
+summation). Its mean follows the same recursion with sigma = 0, whatever the input; its
+variance and autocovariance do not depend on the input at all. Because NEST's scheme is the
+exact solution of the Ornstein-Uhlenbeck process, ``v_inf = sigma^2 / (2 lambda)``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from .gain import phi, phi_slope
+from .params import Params
+from .propagators import propagators
+from .step import event_value, split_by_sign, summed_drive
+
+__all__ = [
+    "transfer", "transfer_slope", "drive", "stationary_mean", "stationary_variance",
+    "mean_at", "variance_at", "autocovariance", "FixedPoint", "fixed_points",
+]
+
+
+def transfer(h, p: Params):
+    """The gain ``phi(h)`` with ``p``'s g, beta, theta."""
+    return phi(jnp.asarray(h), p.g, p.beta, p.theta)
+
+
+def transfer_slope(h, p: Params):
+    return phi_slope(jnp.asarray(h), p.g, p.beta, p.theta)
+
+
+def drive(p: Params, rates=(), weights=()):
+    """The drive ``D`` added (times P2) per step when events ``(rates[k], weights[k])`` arrive.
+
+    With no events: phi(0) under linear summation, 2 phi(0) with mult_coupling as well, and 0
+    without linear summation.
+    """
+    rates = jnp.atleast_1d(jnp.asarray(rates, dtype=float))
+    weights = jnp.atleast_1d(jnp.asarray(weights, dtype=float))
+    value = event_value(rates, weights, p.linear_summation, p.g, p.beta, p.theta)
+    ex, inh = split_by_sign(weights, value, axis=-1)
+    first, second = summed_drive(ex, inh, p)
+    return first + second
+
+
+def _prop(p: Params, dt):
+    return propagators(jnp.asarray(p.tau, float), jnp.asarray(p.lambda_, float), dt)
+
+
+def stationary_mean(p: Params, dt: float, d=None):
+    """``P2 (mu + D) / (1 - P1) = (mu + D) / lambda``; ``nan`` for lambda == 0 (no stationary state)."""
+    d = drive(p) if d is None else d
+    lam = jnp.asarray(p.lambda_, float)
+    return jnp.where(lam > 0, (p.mu + d) / jnp.where(lam > 0, lam, 1.0), jnp.nan)
+
+
+def stationary_variance(p: Params, dt: float):
+    """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0."""
+    pr = _prop(p, dt)
+    lam = jnp.asarray(p.lambda_, float)
+    denominator = jnp.where(lam > 0, 1.0 - pr.P1**2, 1.0)
+    return jnp.where(lam > 0, pr.noise_factor**2 * jnp.asarray(p.sigma, float) ** 2 / denominator, jnp.nan)
+
+
+def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
+    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive (lambda == 0 included)."""
+    d = drive(p) if d is None else d
+    pr = _prop(p, dt)
+    n = jnp.asarray(n, float)
+    lam = jnp.asarray(p.lambda_, float)
+    decay = pr.P1**n
+    relaxing = stationary_mean(p, dt, d) + (y0 - stationary_mean(p, dt, d)) * decay
+    drifting = y0 + n * pr.P2 * (p.mu + d)
+    return jnp.where(lam > 0, relaxing, drifting)
+
+
+def variance_at(p: Params, dt: float, n):
+    """Variance of ``y[n]`` from a fixed ``y[0]``: ``v_inf (1 - P1^(2n))``, or ``n (dt/tau) sigma^2``."""
+    pr = _prop(p, dt)
+    n = jnp.asarray(n, float)
+    lam = jnp.asarray(p.lambda_, float)
+    sigma2 = jnp.asarray(p.sigma, float) ** 2
+    one_step = pr.noise_factor**2 * sigma2
+    relaxing = jnp.where(lam > 0, stationary_variance(p, dt), 0.0) * (1.0 - pr.P1 ** (2 * n))
+    return jnp.where(lam > 0, relaxing, n * one_step)
+
+
+def autocovariance(p: Params, dt: float, lags):
+    """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``."""
+    pr = _prop(p, dt)
+    return stationary_variance(p, dt) * pr.P1 ** jnp.abs(jnp.asarray(lags, float))
+
+
+class FixedPoint(NamedTuple):
+    rate: float
+    stable: bool
+
+
+def fixed_points(p: Params, w_self: float, input_rate: float = 0.0, input_weight: float = 0.0,
+                 window: tuple[float, float] | None = None, resolution: int = 20001):
+    """Fixed points of a unit with an autapse of weight ``w_self`` and a constant input.
+
+    Solves ``lambda x = mu + D(x)`` with ``D`` the drive of the events ``(x, w_self)`` and
+    ``(input_rate, input_weight)``. A point is stable when ``F(x) = mu + D(x) - lambda x`` falls
+    through zero (``F' < 0``): the continuous-time criterion, which also holds for the discrete
+    scheme and for a delayed autapse with positive feedback (``w_self * phi' >= 0``). Scalar
+    parameters only. Roots are bracketed on a grid over ``window`` (default: the interval that
+    must contain every fixed point when lambda > 0) and refined by bisection.
+    """
+    lam = float(p.lambda_)
+
+    def residual(x):
+        x = np.asarray(x, float)
+        rates = np.stack([x, np.full_like(x, input_rate)], axis=-1)
+        weights = np.broadcast_to(np.array([w_self, input_weight], float), rates.shape)
+        d = np.asarray(drive(p, rates, weights))
+        return float(p.mu) + d - lam * x
+
+    if window is None:
+        if lam > 0:
+            g = abs(float(p.g))
+            bound = (abs(float(p.mu)) + 2 * g * (1 + abs(w_self) + abs(input_weight))) / lam
+            window = (-bound - 1.0, bound + 1.0)
+        else:
+            window = (-100.0, 100.0)
+    x = np.linspace(window[0], window[1], resolution)
+    f = residual(x)
+    points = []
+    for i in np.nonzero(np.sign(f[:-1]) * np.sign(f[1:]) <= 0)[0]:
+        if f[i] == 0 and i > 0 and f[i - 1] == 0:
+            continue  # a zero run (e.g. lambda = 0 with nothing to balance): not isolated
+        lo, hi = x[i], x[i + 1]
+        flo = f[i]
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            fm = residual(mid)
+            if np.sign(fm) == np.sign(flo) and fm != 0:
+                lo, flo = mid, fm
+            else:
+                hi = mid
+        root = 0.5 * (lo + hi)
+        h = 1e-6 * max(1.0, abs(root))
+        slope = (residual(root + h) - residual(root - h)) / (2 * h)
+        if not points or abs(root - points[-1].rate) > 1e-9:
+            points.append(FixedPoint(float(root), bool(slope < 0)))
+    return points

@@ -1,0 +1,42 @@
+"""model.theory against independent facts: NEST's stated constants, the ODE, and long runs."""
+
+import numpy as np
+import pytest
+
+import model
+from model import theory
+
+
+def test_transfer_curve_closed_form():
+    p = model.Params(g=2.0, beta=3.0, theta=0.5)
+    h = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(theory.transfer(h, p), 2.0 / (1 + np.exp(-3.0 * (h - 0.5))), rtol=1e-14)
+    eps = 1e-6
+    numeric = (theory.transfer(h + eps, p) - theory.transfer(h - eps, p)) / (2 * eps)
+    np.testing.assert_allclose(theory.transfer_slope(h, p), numeric, rtol=1e-7)
+
+
+def test_mean_trajectory_from_nonzero_start_matches_noiseless_run():
+    p = model.Params(mu=0.4, sigma=0.0, tau=7.0, lambda_=0.5, g=1.3)
+    res = model.simulate(model.Network(p, initial_rate=2.0), t_sim=50.0, dt=0.1)
+    n = np.arange(1, 501)
+    np.testing.assert_allclose(res.rate[0, :, 0], theory.mean_at(p, 0.1, n, y0=2.0), rtol=0, atol=1e-12)
+
+
+def test_bistable_autapse_fixed_points():
+    p = model.Params(g=2.0, beta=6.0, theta=1.0, sigma=0.0)
+    points = theory.fixed_points(p, w_self=1.0)
+    assert [pt.stable for pt in points] == [True, False, True]
+    for pt in points:  # each one solves lambda x = mu + phi(w x)
+        assert pt.rate == pytest.approx(2.0 / (1 + np.exp(-6.0 * (pt.rate - 1.0))), abs=1e-9)
+    # Runs started on either side of the unstable point settle on the stable ones.
+    for start, target in [(0.9, points[0].rate), (1.1, points[2].rate)]:
+        net = model.Network(p, initial_rate=start, w_delayed=np.ones((1, 1)), delay_steps=5)
+        res = model.simulate(net, t_sim=200.0, dt=0.1)
+        assert float(res.rate[0, -1, 0]) == pytest.approx(target, abs=1e-6)
+
+
+def test_monostable_with_strong_input():
+    p = model.Params(g=2.0, beta=6.0, theta=1.0)
+    points = theory.fixed_points(p, w_self=1.0, input_rate=1.0, input_weight=1.0)
+    assert len(points) == 1 and points[0].stable and points[0].rate > 1.9
