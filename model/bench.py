@@ -1,0 +1,173 @@
+"""``python -m model.bench``: compile and re-run times of the model, and NEST's in the same run.
+
+For each workload (trials x steps at dt = 0.1 ms, or a dense recurrent network) it prints the
+first call (trace + compile + run), the median re-run after a parameter change with frozen
+(cached) noise and with noise drawn anew, a fresh-compile-per-run baseline (what an
+implementation that re-traces every run pays), NEST 3.10's median re-run after the same
+change, and the ratio NEST / ours (cached noise). Figures only; no assertion.
+
+Options: --quick (skip the two biggest NEST runs), --no-nest, --reps N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+
+import model
+
+DT = 0.1
+
+
+def _median_ms(run, reps):
+    times = []
+    for i in range(reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(run(i))
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
+def _params(i):
+    return model.Params(mu=0.1 + 0.01 * i, sigma=0.5, tau=10.0, g=1.0 + 0.01 * i)
+
+
+def bench_ours(trials, steps, units, reps, recurrent, record):
+    rng = np.random.default_rng(0)
+    w = rng.normal(0.0, 1.0 / np.sqrt(units), (units, units)) if recurrent else None
+
+    def net(i):
+        if recurrent:
+            return model.Network(_params(i), n_units=units, w_delayed=w, delay_steps=1)
+        return model.Network(_params(i), n_units=units)
+
+    xi = model.draw_xi(jax.random.PRNGKey(0), n_trials=trials, n_steps=steps, n_units=units)
+    t_sim = steps * DT
+
+    def cached(i):
+        return model.simulate(net(i), t_sim, DT, n_trials=trials, xi=xi, record_trials=record).rate
+
+    def drawn(i):
+        return model.simulate(net(i), t_sim, DT, n_trials=trials, key=i, record_trials=record).rate
+
+    compiles = model.trace_count()
+    t0 = time.perf_counter()
+    jax.block_until_ready(cached(0))
+    first = 1e3 * (time.perf_counter() - t0)
+    jax.block_until_ready(drawn(0))
+    traces_before = model.trace_count()
+    out = {
+        "first call (compile) ms": first,
+        "re-run, cached noise ms": _median_ms(lambda i: cached(i + 1), reps),
+        "re-run, noise drawn ms": _median_ms(lambda i: drawn(i + 1), reps),
+    }
+    out["compiles during changes"] = model.trace_count() - traces_before
+    del compiles
+    return out
+
+
+def bench_fresh_compile(trials, steps, reps):
+    """What re-tracing per run costs (e.g. a jit built around each new parameter set)."""
+    xi = model.draw_xi(jax.random.PRNGKey(0), n_trials=trials, n_steps=steps, n_units=1)
+
+    def run(i):
+        jax.clear_caches()
+        return model.simulate(_params(i), steps * DT, DT, n_trials=trials, xi=xi).rate
+
+    return _median_ms(run, max(3, reps // 2))
+
+
+def bench_nest_in_subprocess(index, reps):
+    """NEST runs in its own process: once imported, its OpenMP threads keep a core busy."""
+    out = subprocess.run([sys.executable, "-m", "model.bench", "--nest-workload", str(index),
+                          "--reps", str(reps)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["nest_ms"]
+
+
+def bench_nest(trials, steps, units, reps, recurrent, record):
+    import nest
+
+    nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.set(resolution=DT, local_num_threads=1)
+    n = trials * units
+    pop = nest.Create("sigmoid_rate_ipn", n, params={"mu": 0.1, "sigma": 0.5, "tau": 10.0})
+    if recurrent:
+        rng = np.random.default_rng(0)
+        w = rng.normal(0.0, 1.0 / np.sqrt(units), (units, units))
+        nest.Connect(pop, pop, "all_to_all",
+                     {"synapse_model": "rate_connection_delayed", "weight": w, "delay": DT})
+    mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": DT})
+    nest.Connect(mm, pop[: min(n, record or n)])
+    nest.Simulate(steps * DT)  # warm-up (first run allocates buffers)
+
+    def run(i):
+        pop.set(mu=0.1 + 0.01 * (i + 1), g=1.0 + 0.01 * (i + 1))
+        nest.Simulate(steps * DT)
+
+    return _median_ms(run, reps)
+
+
+WORKLOADS = [
+    # name, trials, steps, units, recurrent, recorded trials (None = all), big for NEST
+    ("1 x 10k", 1, 10_000, 1, False, None, False),
+    ("100 x 10k", 100, 10_000, 1, False, None, False),
+    ("10k x 10k (100 recorded)", 10_000, 10_000, 1, False, 100, True),
+    ("1000-unit dense recurrent x 2k", 1, 2_000, 1000, True, None, True),
+]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="skip NEST for the two biggest workloads")
+    ap.add_argument("--no-nest", action="store_true", help="do not run NEST")
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--nest-workload", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.nest_workload is not None:
+        _, trials, steps, units, recurrent, record, big = WORKLOADS[args.nest_workload]
+        reps = max(3, args.reps // 2) if big else args.reps
+        print(json.dumps({"nest_ms": bench_nest(trials, steps, units, reps, recurrent, record)}))
+        return
+    have_nest = not args.no_nest and importlib.util.find_spec("nest") is not None
+    print(f"JAX {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()}), "
+          f"dtype {model.simulate.__globals__['float_dtype']()}, dt = {DT} ms")
+    header = ["workload", "compile ms", "cached ms", "drawn ms", "NEST ms", "NEST/ours", "recompiles"]
+    rows = []
+    for index, (name, trials, steps, units, recurrent, record, big) in enumerate(WORKLOADS):
+        ours = bench_ours(trials, steps, units, args.reps, recurrent, record)
+        nest_ms = None
+        if have_nest and not (big and args.quick):
+            nest_ms = bench_nest_in_subprocess(index, args.reps)
+        cached = ours["re-run, cached noise ms"]
+        rows.append([
+            name, f"{ours['first call (compile) ms']:.0f}", f"{cached:.2f}",
+            f"{ours['re-run, noise drawn ms']:.2f}",
+            "-" if nest_ms is None else f"{nest_ms:.1f}",
+            "-" if nest_ms is None else f"{nest_ms / cached:.0f}x",
+            str(ours["compiles during changes"]),
+        ])
+        print(" | ".join(rows[-1]), flush=True)
+    fresh = bench_fresh_compile(100, 10_000, args.reps)
+    cached_100 = float(rows[1][2])
+    print()
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+    print(f"\n100 x 10k, fresh compile per run: {fresh:.0f} ms -> ours (cached noise) is "
+          f"{fresh / cached_100:.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()
