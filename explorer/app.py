@@ -1,5 +1,223 @@
-"""Entry point for ``panel serve explorer/app.py`` (the dashboard arrives with the explorer issue)."""
+"""The sigmoid-rate explorer: ``panel serve explorer/app.py``.
 
+One ``Explorer`` per browser session. Widgets are made from the state's parameters and bound
+to them; a change updates the cheap transfer curve at once and asks for a simulation. While
+the page's events keep arriving (a slider drag), simulations coalesce: at most one is
+scheduled, and it reads the state when it runs, so the latest value wins and no backlog builds.
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+
+import numpy as np
 import panel as pn
+import param
 
-pn.pane.Markdown("# Sigmoid-rate explorer\nThe dashboard is being built.").servable()
+from explorer.frame import Frame, FrameMaker
+from explorer.state import ExplorerState, TOOLTIPS
+from explorer.views import Figures
+
+CSS = """
+:host { --accent: #0b3d6e; }
+.explorer-title h1 { margin: 0 0 2px 0; font-size: 22px; color: #0b3d6e; }
+.explorer-title p { margin: 0; color: #4a5568; font-size: 13px; }
+.readouts table { border-collapse: collapse; font-size: 13px; width: 100%; }
+.readouts td, .readouts th { padding: 3px 8px; border-bottom: 1px solid #e2e8f0; text-align: right; }
+.readouts th:first-child, .readouts td:first-child { text-align: left; color: #4a5568; }
+.note { color: #4a5568; font-size: 12px; }
+"""
+
+SIMULATION_FIELDS = [name for name in ExplorerState.param if name != "name"]
+CURVE_FIELDS = ("g", "beta", "theta")
+
+
+def _widget(state: ExplorerState, name: str, **kw):
+    p = state.param[name]
+    if isinstance(p, param.Boolean):
+        w = pn.widgets.Checkbox.from_param(p, width=230, **kw)
+    elif isinstance(p, param.Selector):  # these widgets show the parameter's doc as a tooltip
+        return pn.widgets.Select.from_param(p, width=260, **kw)
+    elif isinstance(p, param.Integer):
+        return pn.widgets.IntInput.from_param(p, width=260, **kw)
+    else:
+        step = {"tau": 0.1, "duration": 10.0, "onset": 5.0, "period": 1.0, "width": 0.5}.get(name, 0.01)
+        w = pn.widgets.FloatSlider.from_param(p, step=step, width=230, **kw)
+    return pn.Row(w, pn.widgets.TooltipIcon(value=TOOLTIPS[name]), margin=0)
+
+
+class Explorer(pn.viewable.Viewer):
+    """The whole dashboard for one session."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.state = ExplorerState()
+        self.frames = FrameMaker()
+        self.figures = Figures()
+        self.frame: Frame | None = None
+        self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.readouts = pn.pane.HTML("", css_classes=["readouts"], sizing_mode="stretch_width")
+        self.note = pn.pane.HTML("", css_classes=["note"], sizing_mode="stretch_width")
+        self.busy = pn.indicators.LoadingSpinner(value=False, size=22)
+        self.refreshes = 0
+        self._scheduled = False
+        self._shape = None
+        new_noise = pn.widgets.Button(label="New noise", color="primary", width=230,
+                                      description="Draw a new frozen noise realisation (seed + 1)")
+        new_noise.on_click(lambda _: self.apply(seed=(self.state.seed + 1) % (2**31 - 1)))
+        w = lambda n: _widget(self.state, n)  # noqa: E731
+        self.sidebar = pn.Column(
+            pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
+            pn.Card(*map(w, ["g", "beta", "theta"]), title="Gain phi(h)", width=300),
+            pn.Card(*map(w, ["linear_summation", "mult_coupling", "rectify_output", "rectify_rate"]),
+                    title="Switches", width=300),
+            pn.Card(*map(w, ["input_kind", "amplitude", "input_weight", "onset", "period", "width",
+                             "connection", "input_delay"]), title="Input designer", width=300),
+            pn.Card(*map(w, ["w_self", "self_delay"]), title="Autapse (self-coupling)", width=300),
+            pn.Card(*map(w, ["duration", "dt", "n_trials", "seed"]), new_noise, title="Run", width=300),
+            width=320, scroll=True, height_policy="max",
+        )
+        self.state.param.watch(self._on_change, SIMULATION_FIELDS)
+        self._apply_url_arguments()
+        self.refresh()
+
+    # -- settings from outside (Python, the URL) ----------------------------------------
+    def apply(self, **values) -> bool:
+        """Set several values at once, all or nothing; a refusal is shown on the page."""
+        problems = self.state.check(values)
+        if problems:
+            self.show_message("Refused: " + "; ".join(problems) + ". Nothing was changed.")
+            return False
+        self.state.param.update(**values)
+        return True
+
+    def _apply_url_arguments(self) -> None:
+        args = getattr(pn.state, "session_args", None) or {}
+        values = {}
+        for key, raw in args.items():
+            text = raw[0].decode() if isinstance(raw, list) and raw else str(raw)
+            values[key] = self._parse(key, urllib.parse.unquote(text))
+        if values:
+            self.apply(**values)
+
+    def _parse(self, name, text):
+        p = self.state.param[name] if name in self.state.param else None
+        if isinstance(p, param.Boolean):
+            return {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), text)
+        if isinstance(p, param.Selector):
+            for obj in p.objects:
+                if str(obj) == text:
+                    return obj
+            return text
+        if isinstance(p, (param.Number, param.Integer)):
+            try:
+                return float(text) if not isinstance(p, param.Integer) else int(float(text))
+            except ValueError:
+                return text
+        return text
+
+    def show_message(self, text: str) -> None:
+        self.message.object = html.escape(text)
+        self.message.visible = True
+
+    # -- updates -------------------------------------------------------------------------
+    def _on_change(self, *events) -> None:
+        names = {e.name for e in events}
+        if names & set(CURVE_FIELDS) and self.frame is not None:
+            self.figures.show_transfer_curve(self.state.to_params(), self.frame.h_visited)
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self.refresh()  # no server loop (in-process use): update now
+            return
+        if self._scheduled:
+            return  # a refresh is already queued; it will read the latest state
+        self._scheduled = True
+        if self._shape_key() != self._shape:
+            self.busy.value = True  # new shapes compile once; show it before the work starts
+        doc.add_next_tick_callback(self._scheduled_refresh)
+
+    def _scheduled_refresh(self) -> None:
+        self._scheduled = False
+        try:
+            self.refresh()
+        finally:
+            self.busy.value = False
+
+    def _shape_key(self):
+        s = self.state
+        return (s.n_steps, s.n_trials, s.w_self != 0.0, s.input_kind != "none")
+
+    def refresh(self) -> None:
+        """Simulate the current state and feed every plot; on failure keep the last picture."""
+        try:
+            frame = self.frames.make(self.state)
+        except ValueError as err:
+            self.show_message(str(err))
+            return
+        self.message.visible = False
+        self.frame = frame
+        self._shape = self._shape_key()
+        with pn.io.hold():
+            self.figures.show_frame(frame)
+            self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
+            self.note.object = html.escape(frame.theory_note)
+            self.readouts.object = self._readout_table(frame)
+        self.refreshes += 1
+
+    def _readout_table(self, f: Frame) -> str:
+        n = len(f.times)
+        mean, var = f.mean[-1], f.sd[-1] ** 2
+        rows = []
+        if f.theory_mean is not None:
+            t_mean, t_var = f.theory_mean[-1], f.theory_sd[-1] ** 2
+            se = np.sqrt(t_var / f.n_trials) if t_var > 0 else 0.0
+            z = f"{(mean - t_mean) / se:+.1f} SE" if se > 0 else "exact"
+            rows.append(("mean at end", f"{mean:.4f}", f"{t_mean:.4f}", z))
+            rows.append(("variance at end", f"{var:.4f}", f"{t_var:.4f}", ""))
+        else:
+            rows.append(("mean at end", f"{mean:.4f}", "—", ""))
+            rows.append(("variance at end", f"{var:.4f}", "—", ""))
+        body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>" for a, b, c, d in rows)
+        h, ph = f.operating_point
+        return (
+            "<table><tr><th></th><th>measured</th><th>theory</th><th></th></tr>" + body + "</table>"
+            "<table>"
+            f"<tr><td>operating point</td><td>h = {h:.3f}, phi = {ph:.3f}</td></tr>"
+            f"<tr><td>compute time</td><td>{f.compute_ms:.1f} ms</td></tr>"
+            f"<tr><td>device</td><td>{html.escape(f.device)}</td></tr>"
+            f"<tr><td>samples simulated</td><td>{f.n_trials:,} trials × {n:,} steps = {f.n_trials * n:,}</td></tr>"
+            "</table>"
+        )
+
+    def __panel__(self):
+        header = pn.Row(
+            pn.pane.HTML(
+                "<div class='explorer-title'><h1>Sigmoid-rate explorer</h1>"
+                "<p>NEST 3.10 <code>sigmoid_rate_ipn</code>: tau dX = [−lambda X + mu + phi(h)] dt + "
+                "sqrt(tau) sigma dW, &nbsp; phi(h) = g / (1 + exp(−beta (h − theta)))</p></div>",
+                sizing_mode="stretch_width"),
+            self.busy, sizing_mode="stretch_width",
+        )
+        main = pn.Column(
+            header, self.message,
+            pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"),
+            self.note,
+            pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),
+            pn.Row(
+                pn.pane.Bokeh(self.figures.transfer, sizing_mode="stretch_width"),
+                pn.Column(pn.pane.HTML("<b>Readouts</b>"), self.readouts, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
+            sizing_mode="stretch_width",
+        )
+        return pn.Row(self.sidebar, main, sizing_mode="stretch_both", stylesheets=[CSS])
+
+
+def create_app() -> pn.viewable.Viewable:
+    pn.extension(sizing_mode="fixed", notifications=False)
+    return Explorer().__panel__()
+
+
+if pn.state.served:
+    create_app().servable(title="Sigmoid-rate explorer")

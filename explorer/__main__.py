@@ -1,0 +1,18 @@
+"""``python -m explorer``: serve the dashboard and open it in a browser."""
+
+import pathlib
+import sys
+
+from bokeh.command.bootstrap import main as bokeh_main  # noqa: F401  (ensures bokeh is importable)
+
+
+def main() -> None:
+    import panel.command
+
+    app = pathlib.Path(__file__).with_name("app.py")
+    sys.argv = ["panel", "serve", str(app), "--show", *sys.argv[1:]]
+    panel.command.main()
+
+
+if __name__ == "__main__":
+    main()

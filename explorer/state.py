@@ -1,0 +1,165 @@
+"""The explorer's state: one ``param.Parameterized`` per browser session, nothing shared.
+
+Holds NEST's parameters of ``sigmoid_rate_ipn``, the input designer, the autapse and the run
+controls, with the ranges the widgets offer. It knows how to turn itself into the model's
+objects (``Params``, ``Network``, ``ExternalInput``) and nothing about plotting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import param
+
+import model
+
+# name -> one line on what the parameter does in NEST, shown as the widget's tooltip.
+TOOLTIPS = {
+    "tau": "Time constant tau (ms): how fast the rate relaxes. tau dX = [-lambda X + mu + phi(h)] dt + sqrt(tau) sigma dW.",
+    "lambda_": "Passive decay rate lambda. lambda = 0 switches NEST to Euler-Maruyama and the rate drifts without bound.",
+    "sigma": "Noise strength sigma (NEST default 1). Stationary variance is sigma^2 / (2 lambda).",
+    "mu": "Constant drive mu added every step.",
+    "g": "Gain g: the sigmoid's maximum, phi(h) = g / (1 + exp(-beta (h - theta))).",
+    "beta": "Slope beta of the sigmoid at its midpoint (beta g / 4).",
+    "theta": "Threshold theta: the input where phi is g / 2.",
+    "rectify_rate": "Floor used when rectify_output is on.",
+    "linear_summation": "On: phi is applied to the summed input (so phi(0) is added every step even with no input). Off: phi is applied to each input before weighting.",
+    "rectify_output": "Clamp the rate from below at rectify_rate after each update (never the initial rate).",
+    "mult_coupling": "Split excitatory (w >= 0) and inhibitory input: phi(ex) + phi(in) instead of phi(ex + in); with no input that adds 2 phi(0).",
+    "input_kind": "Shape of the external rate fed to the unit.",
+    "amplitude": "Peak value of the external rate.",
+    "input_weight": "Connection weight of the external input (negative: inhibitory).",
+    "onset": "Time (ms) at which the input starts.",
+    "period": "Period (ms) of the pulse train or sine.",
+    "width": "Width (ms) of each pulse.",
+    "connection": "instantaneous: rate_connection_instantaneous (read in the same step); delayed: rate_connection_delayed.",
+    "input_delay": "Delay (ms) of the delayed connection (>= one step).",
+    "w_self": "Weight of the unit's delayed connection onto itself (an autapse). With a steep sigmoid this makes a bistable switch.",
+    "self_delay": "Delay (ms) of the autapse.",
+    "duration": "Simulated time (ms).",
+    "dt": "Resolution (ms) of NEST's time grid.",
+    "n_trials": "Independent trials, each with its own noise.",
+    "seed": "Seed of the frozen noise: the same seed gives the same noise while parameters move.",
+}
+
+NEST_FIELDS = model.Params.fields
+INPUT_KINDS = ["none", "step", "pulse train", "sine", "ramp"]
+MAX_DELAY_MS = 20.0
+
+
+class ExplorerState(param.Parameterized):
+    # NEST parameters (defaults are NEST's, except mu, which makes the default view move).
+    tau = param.Number(10.0, bounds=(0.1, 100.0), doc=TOOLTIPS["tau"], label="tau (ms)")
+    lambda_ = param.Number(1.0, bounds=(0.0, 5.0), doc=TOOLTIPS["lambda_"], label="lambda")
+    sigma = param.Number(1.0, bounds=(0.0, 5.0), doc=TOOLTIPS["sigma"], label="sigma")
+    mu = param.Number(0.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["mu"], label="mu")
+    g = param.Number(1.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["g"], label="g")
+    beta = param.Number(1.0, bounds=(-20.0, 20.0), doc=TOOLTIPS["beta"], label="beta")
+    theta = param.Number(0.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["theta"], label="theta")
+    rectify_rate = param.Number(0.0, bounds=(0.0, 5.0), doc=TOOLTIPS["rectify_rate"], label="rectify_rate")
+    linear_summation = param.Boolean(True, doc=TOOLTIPS["linear_summation"], label="linear_summation")
+    rectify_output = param.Boolean(False, doc=TOOLTIPS["rectify_output"], label="rectify_output")
+    mult_coupling = param.Boolean(False, doc=TOOLTIPS["mult_coupling"], label="mult_coupling")
+
+    # Input designer.
+    input_kind = param.Selector(default="step", objects=INPUT_KINDS, doc=TOOLTIPS["input_kind"], label="input")
+    amplitude = param.Number(2.0, bounds=(-10.0, 10.0), doc=TOOLTIPS["amplitude"], label="amplitude")
+    input_weight = param.Number(1.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["input_weight"], label="weight")
+    onset = param.Number(100.0, bounds=(0.0, 5000.0), doc=TOOLTIPS["onset"], label="onset (ms)")
+    period = param.Number(100.0, bounds=(1.0, 1000.0), doc=TOOLTIPS["period"], label="period (ms)")
+    width = param.Number(20.0, bounds=(0.1, 500.0), doc=TOOLTIPS["width"], label="pulse width (ms)")
+    connection = param.Selector(default="delayed", objects=["instantaneous", "delayed"],
+                                doc=TOOLTIPS["connection"], label="connection")
+    input_delay = param.Number(1.0, bounds=(0.01, MAX_DELAY_MS), doc=TOOLTIPS["input_delay"], label="delay (ms)")
+
+    # Autapse.
+    w_self = param.Number(0.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["w_self"], label="self weight")
+    self_delay = param.Number(1.0, bounds=(0.01, MAX_DELAY_MS), doc=TOOLTIPS["self_delay"], label="self delay (ms)")
+
+    # Run controls: these set array shapes, so changing them may compile once.
+    duration = param.Number(1000.0, bounds=(10.0, 10000.0), doc=TOOLTIPS["duration"], label="duration (ms)")
+    dt = param.Selector(default=0.1, objects=[0.01, 0.05, 0.1, 0.2, 0.5, 1.0], doc=TOOLTIPS["dt"], label="dt (ms)")
+    n_trials = param.Integer(20, bounds=(1, 1000), doc=TOOLTIPS["n_trials"], label="trials")
+    seed = param.Integer(0, bounds=(0, 2**31 - 1), doc=TOOLTIPS["seed"], label="seed")
+
+    SHAPE_FIELDS = ("duration", "dt", "n_trials")
+
+    @property
+    def n_steps(self) -> int:
+        return max(1, int(round(self.duration / self.dt)))
+
+    def t_sim(self) -> float:
+        return self.n_steps * self.dt
+
+    def to_params(self) -> model.Params:
+        return model.Params(**{f: getattr(self, f) for f in NEST_FIELDS})
+
+    def delay_steps(self, delay_ms: float) -> int:
+        """NEST rounds a delay to the grid, with one step at least."""
+        return max(1, int(round(delay_ms / self.dt)))
+
+    def to_network(self) -> model.Network:
+        params = self.to_params()
+        if self.w_self == 0.0:
+            return model.Network(params)
+        return model.Network(
+            params, w_delayed=[[self.w_self]], delay_steps=self.delay_steps(self.self_delay),
+            # The delay line is as long as the slider allows, so moving the delay never recompiles.
+            history_steps=self.delay_steps(MAX_DELAY_MS),
+        )
+
+    def input_rate(self) -> np.ndarray:
+        """The external rate emitted at steps 0 .. n_steps - 1 (time m * dt)."""
+        t = self.dt * np.arange(self.n_steps)
+        on = t >= self.onset
+        since = t - self.onset
+        if self.input_kind == "step":
+            return np.where(on, self.amplitude, 0.0)
+        if self.input_kind == "pulse train":
+            return np.where(on & (np.mod(since, self.period) < self.width), self.amplitude, 0.0)
+        if self.input_kind == "sine":
+            return np.where(on, self.amplitude * np.sin(2 * np.pi * since / self.period), 0.0)
+        if self.input_kind == "ramp":
+            span = max(t[-1] - self.onset, self.dt)
+            return np.where(on, self.amplitude * since / span, 0.0)
+        return np.zeros(self.n_steps)
+
+    def input_delay_steps(self) -> int:
+        return 0 if self.connection == "instantaneous" else self.delay_steps(self.input_delay)
+
+    def to_inputs(self) -> tuple[model.ExternalInput, ...]:
+        if self.input_kind == "none":
+            return ()
+        return (model.ExternalInput(self.input_rate(), weight=self.input_weight,
+                                    delay_steps=self.input_delay_steps()),)
+
+    def settings(self) -> dict:
+        return {name: getattr(self, name) for name in self.param if name != "name"}
+
+    def check(self, values: dict) -> list[str]:
+        """Why each value would be refused (empty when all are acceptable); changes nothing."""
+        problems = []
+        for name, value in values.items():
+            if name not in self.param or name == "name":
+                problems.append(f"unknown setting {name!r}")
+                continue
+            p = self.param[name]
+            label = p.label or name
+            if isinstance(p, param.Selector):
+                if value not in p.objects:
+                    problems.append(f"{label} = {value!r} is not one of {p.objects}")
+                continue
+            if isinstance(p, param.Boolean):
+                if not isinstance(value, (bool, np.bool_)):
+                    problems.append(f"{label} must be True or False, got {value!r}")
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                problems.append(f"{label} must be a number, got {value!r}")
+                continue
+            lo, hi = p.bounds
+            if not np.isfinite(number) or number < lo or number > hi:
+                problems.append(f"{label} = {value!r} is outside the allowed range [{lo}, {hi}]")
+            elif isinstance(p, param.Integer) and not number.is_integer():
+                problems.append(f"{label} must be a whole number, got {value!r}")
+        return problems

@@ -1,0 +1,174 @@
+"""The dashboard in-process (no browser): plotted data against the model and the theory."""
+
+import jax
+import numpy as np
+import pytest
+
+import model
+from explorer.app import Explorer
+from explorer.decimate import minmax
+
+
+@pytest.fixture
+def app():
+    return Explorer()
+
+
+def split_traces(t, y):
+    """Undo the NaN-joined layout of a multi-trace line."""
+    breaks = np.flatnonzero(np.isnan(y))
+    starts = np.concatenate([[0], breaks[:-1] + 1])
+    return [(t[a:b], y[a:b]) for a, b in zip(starts, breaks)]
+
+
+def model_rates(app):
+    """What model.simulate gives for the app's current settings and frozen noise."""
+    s = app.state
+    xi = model.draw_xi(jax.random.PRNGKey(s.seed), n_trials=s.n_trials, n_steps=s.n_steps, n_units=1)
+    res = model.simulate(s.to_network(), s.t_sim(), s.dt, s.to_inputs(), s.n_trials, xi=xi)
+    return np.asarray(res.rate[:, :, 0]), res
+
+
+def assert_plot_shows_model(app):
+    rates, res = model_rates(app)
+    data = app.figures.trials_source.data
+    traces = split_traces(np.asarray(data["t"], float), np.asarray(data["rate"], float))
+    assert len(traces) == min(app.state.n_trials, 40)
+    for k, (t, y) in enumerate(traces):
+        idx = np.rint(t / app.state.dt).astype(int) - 1  # sample j is at time (j + 1) dt
+        np.testing.assert_allclose(y, rates[k, idx], rtol=1e-6, atol=1e-6)
+        # min-max decimation keeps every trace's extremes
+        assert y.max() == pytest.approx(rates[k].max(), rel=1e-6)
+        assert y.min() == pytest.approx(rates[k].min(), rel=1e-6)
+    mean = np.asarray(app.figures.mean_source.data["rate"], float)
+    assert mean.max() == pytest.approx(rates.mean(axis=0).max(), rel=1e-5)
+
+
+def test_plots_show_the_model(app):
+    assert_plot_shows_model(app)
+
+
+@pytest.mark.parametrize("changes", [
+    {"mu": 1.5}, {"sigma": 0.2, "tau": 3.0}, {"linear_summation": False},
+    {"mult_coupling": True}, {"rectify_output": True, "rectify_rate": 0.5},
+    {"lambda_": 0.0}, {"g": -2.0, "beta": 4.0, "theta": 1.0},
+    {"input_kind": "sine", "amplitude": 3.0, "period": 50.0},
+    {"input_kind": "pulse train", "connection": "instantaneous"},
+    {"input_kind": "ramp", "input_weight": -2.0}, {"input_kind": "none"},
+    {"w_self": 2.0, "self_delay": 3.0}, {"duration": 200.0, "dt": 0.05, "n_trials": 7},
+])
+def test_changes_reach_the_plots(app, changes):
+    before = np.asarray(app.figures.trials_source.data["rate"]).copy()
+    assert app.apply(**changes)
+    after = np.asarray(app.figures.trials_source.data["rate"])
+    assert before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)
+    assert_plot_shows_model(app)
+
+
+def test_theory_band_matches_closed_form(app):
+    app.apply(mu=0.4, sigma=0.6, lambda_=2.0, input_kind="step", amplitude=1.0, input_weight=1.5, onset=50.0)
+    src = app.figures.theory_source.data
+    assert all(r.visible for r in app.figures.theory_renderers)
+    # Long after the step: mean (mu + phi(1.5)) / lambda, sd sqrt(sigma^2 / (2 lambda)).
+    mean_end = (0.4 + 1 / (1 + np.exp(-1.5))) / 2.0
+    sd_end = np.sqrt(0.36 / 4.0)
+    assert src["mean"][-1] == pytest.approx(mean_end, rel=1e-5)
+    assert src["upper"][-1] - src["mean"][-1] == pytest.approx(sd_end, rel=1e-4)
+    # Before the input arrives: (mu + phi(0)) / lambda, approached from 0.
+    t = np.asarray(src["t"])
+    before = np.asarray(src["mean"])[(t > 40) & (t < 49)]
+    assert before == pytest.approx((0.4 + 0.5) / 2.0, rel=1e-3)
+    assert "exact mean" in app.note.object
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"rectify_output": True}, "rectification"), ({"w_self": 1.0}, "autapse"),
+])
+def test_theory_band_hidden_where_it_does_not_apply(app, changes, reason):
+    app.apply(**changes)
+    assert not any(r.visible for r in app.figures.theory_renderers)
+    assert len(app.figures.theory_source.data["mean"]) == 0
+    assert reason in app.note.object
+    app.apply(rectify_output=False, w_self=0.0)
+    assert all(r.visible for r in app.figures.theory_renderers)
+
+
+def test_frozen_noise(app):
+    noise = np.asarray(app.figures.noise_source.data["noise"]).copy()
+    app.apply(mu=2.0, tau=5.0, g=3.0)
+    np.testing.assert_array_equal(app.figures.noise_source.data["noise"], noise)
+    seed = app.state.seed
+    app.apply(seed=seed + 5)
+    assert not np.array_equal(np.asarray(app.figures.noise_source.data["noise"]), noise, equal_nan=True)
+    app.apply(seed=seed)
+    np.testing.assert_array_equal(app.figures.noise_source.data["noise"], noise)
+
+
+def test_transfer_curve_and_visited_range(app):
+    app.apply(g=2.0, beta=3.0, theta=0.5, input_kind="step", amplitude=1.0, input_weight=1.0)
+    h = np.asarray(app.figures.curve_source.data["h"], float)
+    phi = np.asarray(app.figures.curve_source.data["phi"], float)
+    np.testing.assert_allclose(phi, 2.0 / (1 + np.exp(-3.0 * (h - 0.5))), rtol=1e-6)
+    assert (app.figures.visited.left, app.figures.visited.right) == (0.0, 1.0)
+    assert app.figures.point_source.data["h"][0] == pytest.approx(1.0)
+
+
+def test_readouts(app):
+    text = app.readouts.object
+    for word in ("mean at end", "variance at end", "compute time", "device", "CPU", "samples simulated",
+                 "20 trials × 10,000 steps"):
+        assert word in text
+
+
+def test_out_of_range_is_refused_visibly_and_changes_nothing(app):
+    before = app.state.settings()
+    refreshes = app.refreshes
+    assert not app.apply(tau=-1.0, mu=0.5)
+    assert app.message.visible and "tau (ms) = -1.0 is outside the allowed range [0.1, 100.0]" in app.message.object
+    assert app.state.settings() == before and app.refreshes == refreshes
+    assert not app.apply(dt=0.3)
+    assert not app.apply(linear_summation="yes")
+    assert not app.apply(nonsense=1)
+    assert app.apply(mu=0.5) and not app.message.visible
+
+
+def test_too_many_samples_keeps_the_last_picture(app):
+    data = np.asarray(app.figures.trials_source.data["rate"]).copy()
+    app.apply(duration=10000.0, dt=0.01, n_trials=1000)
+    assert app.message.visible and "trials x steps" in app.message.object
+    np.testing.assert_array_equal(app.figures.trials_source.data["rate"], data)
+    app.apply(n_trials=5)
+    assert not app.message.visible
+
+
+def test_sessions_are_isolated():
+    a, b = Explorer(), Explorer()
+    data_b = np.asarray(b.figures.trials_source.data["rate"]).copy()
+    a.apply(mu=3.0, seed=9)
+    assert b.state.mu == 0.0 and b.state.seed == 0
+    np.testing.assert_array_equal(b.figures.trials_source.data["rate"], data_b)
+    assert a.figures.trials_source is not b.figures.trials_source
+
+
+def test_payload_is_bounded_and_binary(app):
+    for duration in (100.0, 1000.0, 10000.0):
+        app.apply(duration=duration)
+        total = 0
+        for src in (app.figures.trials_source, app.figures.mean_source, app.figures.band_source,
+                    app.figures.theory_source, app.figures.noise_source):
+            for col in src.data.values():
+                assert isinstance(col, np.ndarray) and col.dtype == np.float32
+                total += col.nbytes
+        assert total < 300_000, (duration, total)
+
+
+def test_minmax_decimation_keeps_extremes():
+    rng = np.random.default_rng(0)
+    t = np.arange(10_007) * 0.1
+    y = rng.normal(size=(3, t.size))
+    y[1, 5000] = 50.0
+    td, yd = minmax(t, y, 500)
+    assert yd.shape[-1] <= 2 * 500 + 2
+    np.testing.assert_array_equal(yd.max(axis=1), y.max(axis=1))
+    np.testing.assert_array_equal(yd.min(axis=1), y.min(axis=1))
+    assert np.all(np.diff(td, axis=-1) > 0)  # still in time order
