@@ -1,0 +1,137 @@
+"""The app in a real browser: Playwright drives Debian's Chromium against ``panel serve``.
+
+Skipped only where Chromium or Playwright is absent, and never in CI (conftest.require).
+"""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from tests.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, panel_server, plotted_traces,
+                           source, wait_until_plot_matches_model, widget_values)
+from tests.conftest import IN_CI, require
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    sync_api = require("playwright.sync_api", "browser tests").sync_api
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def url():
+    with panel_server() as u:
+        yield u
+
+
+class PageWatch:
+    """Console errors, page errors and every request a page makes."""
+
+    def __init__(self, page):
+        self.errors, self.requests = [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def outside_requests(self):
+        return [u for u in self.requests
+                if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))]
+
+
+def open_app(browser, url):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    watch = PageWatch(page)
+    page.goto(url)
+    page.wait_for_function(READY, timeout=90_000)
+    return page, watch
+
+
+def slider_handle(page, title_prefix):
+    titles = page.locator(".bk-slider-title").all_inner_texts()
+    index = next(i for i, t in enumerate(titles) if t.split(":")[0] == title_prefix)
+    return page.locator(".noUi-handle").nth(index)
+
+
+def test_page_loads_offline_cleanly_and_matches_model(browser, url):
+    page, watch = open_app(browser, url)
+    wait_until_plot_matches_model(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    time.sleep(1.0)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+    assert watch.errors == []
+    assert watch.outside_requests() == []
+    assert len(source(page, "curve_source")["h"]) == 400
+    page.close()
+
+
+def test_keyboard_moves_a_slider_and_the_plot_follows(browser, url):
+    page, watch = open_app(browser, url)
+    before = plotted_traces(page)
+    handle = slider_handle(page, "mu")
+    handle.focus()
+    for _ in range(30):
+        handle.press("ArrowRight")
+    page.wait_for_function("() => { for (const m of Bokeh.documents[0].all_models)"
+                           " if (m.title === 'mu') return Math.abs(m.value - 0.3) < 1e-9; return false; }",
+                           timeout=30_000)
+    wait_until_plot_matches_model(page)
+    assert not np.allclose(plotted_traces(page)[0][1][-100:], before[0][1][-100:])
+    assert watch.errors == [] and watch.outside_requests() == []
+    page.close()
+
+
+def test_mouse_drag_moves_a_slider_and_the_plot_follows(browser, url):
+    page, watch = open_app(browser, url)
+    handle = slider_handle(page, "tau (ms)")
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for dx in range(0, 61, 4):  # a drag: many intermediate values on the way
+        page.mouse.move(x + dx, y)
+        time.sleep(0.02)
+    page.mouse.up()
+    tau = widget_values(page)["tau (ms)"]
+    assert tau > 12.0
+    wait_until_plot_matches_model(page)
+    assert watch.errors == [] and watch.outside_requests() == []
+    page.close()
+
+
+def test_two_pages_stay_isolated(browser, url):
+    a, _ = open_app(browser, url)
+    b, _ = open_app(browser, url)
+    b_before = source(b, "trials_source")["rate"]
+    handle = slider_handle(a, "sigma")
+    handle.focus()
+    for _ in range(20):
+        handle.press("ArrowLeft")
+    wait_until_plot_matches_model(a)
+    assert widget_values(a)["sigma"] == pytest.approx(0.8)
+    time.sleep(1.0)
+    assert widget_values(b)["sigma"] == 1.0
+    np.testing.assert_array_equal(source(b, "trials_source")["rate"], b_before)
+    a.close()
+    b.close()
+
+
+def test_url_with_out_of_range_value_is_refused_visibly(browser, url):
+    page, watch = open_app(browser, url + "?tau=500&mu=0.5")
+    assert page.get_by_text("tau (ms) = 500.0 is outside the allowed range").count() == 1
+    assert widget_values(page)["mu"] == 0.0  # all or nothing
+    wait_until_plot_matches_model(page)
+    page.close()
+    page, _ = open_app(browser, url + "?mu=0.5&linear_summation=false")
+    values = widget_values(page)
+    assert values["mu"] == 0.5 and values["linear_summation"] is False and values["rectify_output"] is False
+    wait_until_plot_matches_model(page)
+    page.close()
