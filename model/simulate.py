@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .gain import phi
 from .inputs import ExternalInput
@@ -112,13 +113,16 @@ def simulate(
     xi: Any = None,
     method: str = "auto",
     record_trials: int | None = None,
+    shard_trials: bool | None = None,
 ) -> SimulationResult:
     """Run ``n_trials`` independent trials for ``t_sim`` ms at resolution ``dt`` ms.
 
     ``key`` (a JAX key or an int seed; default 0) draws the noise; ``xi``, standard-normal
     draws of shape (n_trials, n_steps, n_units), replaces it (exact replay, frozen noise).
     ``record_trials`` keeps the rates of the first k trials only (big ensembles); the
-    per-step mean and variance over all trials are always returned.
+    per-step mean and variance over all trials are always returned. When JAX sees several
+    devices, trials are split across them (``shard_trials=None``: whenever they divide evenly;
+    False: never; True: always, or an error).
     """
     net = net_or_params if isinstance(net_or_params, Network) else Network(net_or_params)
     if not isinstance(net, Network):
@@ -137,6 +141,13 @@ def simulate(
     if method == "parallel" and net.coupled:
         raise ValueError("method='parallel' needs uncoupled units (no w_inst / w_delayed)")
 
+    mesh = None if shard_trials is False else trial_mesh(n_trials)
+    if shard_trials and mesh is None:
+        raise ValueError(
+            f"shard_trials=True needs several devices and n_trials divisible by their number "
+            f"({jax.device_count()}), got n_trials = {n_trials}"
+        )
+
     inputs = tuple(inputs)
     for k, inp in enumerate(inputs):
         if not isinstance(inp, ExternalInput):
@@ -154,6 +165,8 @@ def simulate(
         expected = (n_trials, n_steps, n_units)
         if xi.shape != expected:
             raise ValueError(f"xi must have shape (n_trials, n_steps, n_units) = {expected}, got {xi.shape}")
+        if mesh is not None:
+            xi = jax.device_put(xi, NamedSharding(mesh, PartitionSpec("trials")))
         noise_source = xi
     else:
         noise_source = as_key(key)
@@ -165,7 +178,7 @@ def simulate(
     delays = None if net.w_delayed is None else np.asarray(net.delay_steps, np.int32)
     rate, used_xi, mean, var = _run(
         p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
-        n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded,
+        n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
         history_steps=net.history_steps if net.w_delayed is not None else 0,
     )
     # A non-finite draw propagates to the end of its trial, so the last step's mean finds it
@@ -226,11 +239,33 @@ def _trial_moments(rate, axis=0):
     return jnp.squeeze(mean, axis), ss / max(rate.shape[axis] - 1, 1)
 
 
+@functools.lru_cache(maxsize=None)
+def _mesh(n_devices: int) -> Mesh:
+    return Mesh(np.array(jax.devices()[:n_devices]), ("trials",))
+
+
+def trial_mesh(n_trials: int) -> Mesh | None:
+    """A 1-D mesh over all devices when trials split evenly across them, else None."""
+    n = jax.device_count()
+    if n < 2 or n_trials % n:
+        return None
+    return _mesh(n)
+
+
+def _split_trials(x, mesh, axis):
+    """Ask the compiler to keep ``x``'s trial axis split across the mesh."""
+    if mesh is None:
+        return x
+    spec = [None] * x.ndim
+    spec[axis] = "trials"
+    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec(*spec)))
+
+
 @functools.partial(
-    jax.jit, static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded")
+    jax.jit, static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh")
 )
 def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
-         n_trials, n_steps, method, history_steps, n_recorded):
+         n_trials, n_steps, method, history_steps, n_recorded, mesh):
     _trace_counter[0] += 1
     n_units = y0.shape[0]
     uniform_gain = all(jnp.ndim(getattr(p, f)) == 0 for f in ("g", "beta", "theta"))
@@ -240,6 +275,7 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
         xi = noise_source
     else:
         xi = jax.random.normal(noise_source, (n_trials, n_steps, n_units), dtype=y0.dtype)
+    xi = _split_trials(xi, mesh, 0)
     ext_ex, ext_in = external_buffers(external, p)
 
     if w_inst is None and w_delayed is None:
@@ -257,8 +293,8 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
             y = nest_step(y, xi_n, first_n, second_n, p, prop)
             return y, ((y[:n_recorded], *_trial_moments(y)) if in_loop_moments else y)
 
-        y_start = jnp.broadcast_to(y0, (n_trials, n_units))
-        xs = (jnp.swapaxes(xi, 0, 1), first, second)
+        y_start = _split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
+        xs = (_split_trials(jnp.swapaxes(xi, 0, 1), mesh, 1), first, second)
         out = jax.lax.scan(body, y_start, xs)[1]
         if in_loop_moments:
             recorded, mean, var = out
