@@ -20,6 +20,7 @@ from model import theory
 from .state import ExplorerState
 
 MAX_SAMPLES = 50_000_000  # trials x steps: 200 MB of float32 noise
+KEEP_ALL_SAMPLES = 20_000_000
 SHOWN_TRIALS = 40
 NOISE_TRIALS = 3
 
@@ -52,11 +53,11 @@ class FrameMaker:
         self._cache_size = cache_size
 
     def frozen_noise(self, seed: int, n_trials: int, n_steps: int):
-        key = (seed, n_trials, n_steps, str(model.simulate.__globals__["float_dtype"]()))
+        key = (seed, n_trials, n_steps, str(model.float_dtype()))
         if key in self._noise:
             self._noise.move_to_end(key)
             return self._noise[key]
-        xi = model.draw_xi(jax.random.PRNGKey(seed), n_trials=n_trials, n_steps=n_steps, n_units=1)
+        xi = model.FrozenNoise.draw(seed, n_trials=n_trials, n_steps=n_steps)
         self._noise[key] = xi
         while len(self._noise) > self._cache_size:
             self._noise.popitem(last=False)
@@ -73,8 +74,11 @@ class FrameMaker:
         net, inputs = state.to_network(), state.to_inputs()
         xi = self.frozen_noise(state.seed, n_trials, n_steps)
         shown = min(n_trials, SHOWN_TRIALS)
-        res = model.simulate(net, state.t_sim(), state.dt, inputs, n_trials, xi=xi, record_trials=shown)
-        trials = np.asarray(res.rate[:, :, 0])
+        # Keeping every trial lets the model reduce them after the scan (faster up to a few
+        # 10^7 samples); beyond that only the shown ones are kept.
+        record = None if n_steps * n_trials <= KEEP_ALL_SAMPLES else shown
+        res = model.simulate(net, state.t_sim(), state.dt, inputs, n_trials, xi=xi, record_trials=record)
+        trials = np.asarray(res.rate[:shown, :, 0])
         mean = np.asarray(res.trial_mean[:, 0])
         sd = np.sqrt(np.asarray(res.trial_var[:, 0]))
         noise = np.asarray(res.noise[:NOISE_TRIALS, :, 0])

@@ -49,7 +49,7 @@ def bench_ours(trials, steps, units, reps, recurrent, record):
             return model.Network(_params(i), n_units=units, w_delayed=w, delay_steps=1)
         return model.Network(_params(i), n_units=units)
 
-    xi = model.draw_xi(jax.random.PRNGKey(0), n_trials=trials, n_steps=steps, n_units=units)
+    xi = model.FrozenNoise.draw(0, n_trials=trials, n_steps=steps, n_units=units)
     t_sim = steps * DT
 
     def cached(i):
@@ -76,7 +76,7 @@ def bench_ours(trials, steps, units, reps, recurrent, record):
 
 def bench_fresh_compile(trials, steps, reps):
     """What re-tracing per run costs (e.g. a jit built around each new parameter set)."""
-    xi = model.draw_xi(jax.random.PRNGKey(0), n_trials=trials, n_steps=steps, n_units=1)
+    xi = model.FrozenNoise.draw(0, n_trials=trials, n_steps=steps)
 
     def run(i):
         jax.clear_caches()
@@ -139,7 +139,7 @@ def main(argv=None):
         return
     have_nest = not args.no_nest and importlib.util.find_spec("nest") is not None
     print(f"JAX {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()}), "
-          f"dtype {model.simulate.__globals__['float_dtype']()}, dt = {DT} ms")
+          f"dtype {model.float_dtype()}, dt = {DT} ms")
     header = ["workload", "compile ms", "cached ms", "drawn ms", "NEST ms", "NEST/ours", "recompiles"]
     rows = []
     for index, (name, trials, steps, units, recurrent, record, big) in enumerate(WORKLOADS):

@@ -1,9 +1,9 @@
-"""Simulate a population of ``sigmoid_rate_ipn`` units: trials are a ``vmap``, time a scan.
+"""Simulate a population of ``sigmoid_rate_ipn`` units: trials are a batch, time a scan.
 
 ``simulate`` validates everything in Python (so a bad value raises ``ValueError`` before any
-work) and then calls one jitted program whose only static arguments are shapes and the
-integration method. Parameters, switches, weights, delays, inputs, ``dt`` and the key are
-all traced: changing any of them reuses the compiled program.
+work) and then calls one jitted program whose only static arguments are shapes, the noise
+layout and the integration method. Parameters, switches, weights, delays, inputs, ``dt`` and
+the key are all traced: changing any of them reuses the compiled program.
 
 Two ways through time:
 
@@ -12,12 +12,16 @@ Two ways through time:
   ``A = P1 > 0``; such maps are closed under composition, so ``lax.associative_scan``
   computes all steps in O(log n) depth. It pays on a GPU; on a small CPU the sequential
   scan is as fast and compiles faster, so ``"auto"`` picks by backend.
+
+Inside, arrays are time-major (n_steps, n_trials, n_units), the layout a scan over time reads
+contiguously (see ``noise.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -27,6 +31,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .gain import phi
 from .inputs import ExternalInput
 from .network import Network, check_int
+from .noise import FrozenNoise, as_key, draw_time_major, float_dtype
 from .params import FIELDS, SWITCH_FIELDS, Params
 from .propagators import propagators
 from .step import event_value, nest_step, split_by_sign, summed_drive
@@ -44,23 +49,27 @@ def trace_count() -> int:
     return _trace_counter[0]
 
 
-def float_dtype():
-    """float64 when JAX's x64 mode is on, float32 otherwise."""
-    return jnp.zeros(()).dtype
-
-
-class SimulationResult(NamedTuple):
+@dataclasses.dataclass(frozen=True, eq=False)
+class SimulationResult:
     times: np.ndarray  # (n_steps,) = dt * (1 .. n_steps): NEST's multimeter stamps (ms)
     rate: jax.Array  # (n_recorded, n_steps, n_units): rate after each step's update
-    xi: jax.Array  # (n_trials, n_steps, n_units): the standard-normal draws used
-    sigma: jax.Array  # (n_units,)
+    sigma: np.ndarray  # (n_units,)
     trial_mean: jax.Array  # (n_steps, n_units): mean over all trials, recorded or not
     trial_var: jax.Array  # (n_steps, n_units): variance over all trials (ddof = 1; 0 for one trial)
+    draws: Any  # the standard-normal draws used, time-major or not (see ``draws_time_major``)
+    draws_time_major: bool
+
+    @property
+    def xi(self) -> jax.Array:
+        """The standard-normal draws used, (n_trials, n_steps, n_units)."""
+        return jnp.swapaxes(self.draws, 0, 1) if self.draws_time_major else self.draws
 
     @property
     def noise(self) -> jax.Array:
         """``sigma * xi`` of the recorded trials: NEST's recordable ``noise``."""
-        return self.sigma * self.xi[: self.rate.shape[0]]
+        k = self.rate.shape[0]
+        xi = jnp.swapaxes(self.draws[:, :k], 0, 1) if self.draws_time_major else self.draws[:k]
+        return self.sigma * xi
 
 
 def default_method(coupled: bool) -> str:
@@ -88,20 +97,6 @@ def _positive_finite(name: str, value: Any) -> float:
     return v
 
 
-@functools.partial(jax.jit, static_argnames=("n_trials", "n_units", "n_steps"))
-def draw_xi(key, *, n_trials: int, n_steps: int, n_units: int) -> jax.Array:
-    """Standard-normal draws of shape (n_trials, n_steps, n_units): a frozen noise realisation."""
-    return jax.random.normal(key, (n_trials, n_steps, n_units), dtype=float_dtype())
-
-
-def as_key(key: Any) -> jax.Array:
-    if key is None:
-        key = 0
-    if isinstance(key, (int, np.integer)):
-        return jax.random.PRNGKey(int(key))
-    return key
-
-
 def simulate(
     net_or_params: Network | Params,
     t_sim: float = 200.0,
@@ -117,8 +112,9 @@ def simulate(
 ) -> SimulationResult:
     """Run ``n_trials`` independent trials for ``t_sim`` ms at resolution ``dt`` ms.
 
-    ``key`` (a JAX key or an int seed; default 0) draws the noise; ``xi``, standard-normal
-    draws of shape (n_trials, n_steps, n_units), replaces it (exact replay, frozen noise).
+    ``key`` (a JAX key or an int seed; default 0) draws the noise. ``xi`` replaces it (exact
+    replay, frozen noise): standard-normal draws of shape (n_trials, n_steps, n_units), or a
+    ``FrozenNoise`` (the same, stored time-major: fastest for repeated runs).
     ``record_trials`` keeps the rates of the first k trials only (big ensembles); the
     per-step mean and variance over all trials are always returned. When JAX sees several
     devices, trials are split across them (``shard_trials=None``: whenever they divide evenly;
@@ -140,7 +136,6 @@ def simulate(
         method = default_method(net.coupled)
     if method == "parallel" and net.coupled:
         raise ValueError("method='parallel' needs uncoupled units (no w_inst / w_delayed)")
-
     mesh = None if shard_trials is False else trial_mesh(n_trials)
     if shard_trials and mesh is None:
         raise ValueError(
@@ -160,35 +155,41 @@ def simulate(
         delivered, events, weights = np.zeros((0, n_steps)), np.zeros((0, n_steps), bool), np.zeros((0, n_units))
     external = (np.asarray(delivered, dtype), events, np.asarray(weights, dtype))
 
-    if xi is not None:
-        xi = jnp.asarray(xi, dtype)
-        expected = (n_trials, n_steps, n_units)
-        if xi.shape != expected:
-            raise ValueError(f"xi must have shape (n_trials, n_steps, n_units) = {expected}, got {xi.shape}")
-        if mesh is not None:
-            xi = jax.device_put(xi, NamedSharding(mesh, PartitionSpec("trials")))
-        noise_source = xi
+    expected = (n_trials, n_steps, n_units)
+    if xi is None:
+        layout, noise_source = "key", as_key(key)
     else:
-        noise_source = as_key(key)
+        if isinstance(xi, FrozenNoise):
+            layout, shape, noise_source = "time_major", xi.shape, jnp.asarray(xi.draws, dtype)
+        else:
+            noise_source = jnp.asarray(xi, dtype)
+            layout, shape = "trial_major", noise_source.shape
+        if shape != expected:
+            raise ValueError(f"xi must have shape (n_trials, n_steps, n_units) = {expected}, got {shape}")
+        if mesh is not None:
+            spec = PartitionSpec(None, "trials") if layout == "time_major" else PartitionSpec("trials")
+            noise_source = jax.device_put(noise_source, NamedSharding(mesh, spec))
 
     p = _as_arrays(net.params, dtype)
     y0 = np.broadcast_to(np.asarray(net.initial_rate, dtype), (n_units,))
     w_inst = None if net.w_inst is None else np.asarray(net.w_inst, dtype)
     w_delayed = None if net.w_delayed is None else np.asarray(net.w_delayed, dtype)
     delays = None if net.w_delayed is None else np.asarray(net.delay_steps, np.int32)
-    rate, used_xi, mean, var = _run(
+    rate, drawn, mean, var = _run(
         p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
         n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
-        history_steps=net.history_steps if net.w_delayed is not None else 0,
+        history_steps=net.history_steps if net.w_delayed is not None else 0, noise_layout=layout,
     )
     # A non-finite draw propagates to the end of its trial, so the last step's mean finds it
     # for free; only then is xi itself scanned (the rates may also overflow on their own).
     if xi is not None and not np.all(np.isfinite(np.asarray(mean[-1]))):
-        if not bool(jnp.all(jnp.isfinite(xi))):
+        if not bool(jnp.all(jnp.isfinite(noise_source))):
             raise ValueError("xi must be finite (no NaN or inf)")
-    times = dt * np.arange(1, n_steps + 1)
-    sigma = np.broadcast_to(p.sigma, (n_units,))
-    return SimulationResult(times, rate, xi if xi is not None else used_xi, sigma, mean, var)
+    draws = drawn if layout == "key" else noise_source
+    return SimulationResult(
+        times=dt * np.arange(1, n_steps + 1), rate=rate, sigma=np.broadcast_to(p.sigma, (n_units,)),
+        trial_mean=mean, trial_var=var, draws=draws, draws_time_major=layout != "trial_major",
+    )
 
 
 def _as_arrays(p: Params, dtype) -> Params:
@@ -232,11 +233,19 @@ def _network_buffers(pre_rate, w_ex, w_in, p: Params, uniform_gain: bool):
     return split_by_sign(w, value, axis=1)
 
 
-def _trial_moments(rate, axis=0):
-    """Mean and variance (ddof = 1) over the trial axis."""
-    mean = jnp.mean(rate, axis=axis, keepdims=True)
-    ss = jnp.sum((rate - mean) ** 2, axis=axis)
-    return jnp.squeeze(mean, axis), ss / max(rate.shape[axis] - 1, 1)
+def _shifted_sums(y, axis):
+    """One-pass sums for the moments over the trial axis, shifted by the first trial's value.
+
+    The shift keeps ``sum(d^2) - sum(d)^2 / n`` accurate in float32 (d is of the order of the
+    spread, not of the mean); one pass is several times faster than mean-then-deviations.
+    """
+    ref = jax.lax.index_in_dim(y, 0, axis, keepdims=True)
+    d = y - ref
+    return jnp.squeeze(ref, axis), jnp.sum(d, axis=axis), jnp.sum(d * d, axis=axis)
+
+
+def _moments(ref, s1, s2, n):
+    return ref + s1 / n, jnp.maximum(s2 - s1 * s1 / n, 0.0) / max(n - 1, 1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -262,46 +271,49 @@ def _split_trials(x, mesh, axis):
 
 
 @functools.partial(
-    jax.jit, static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh")
+    jax.jit,
+    static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh", "noise_layout"),
 )
 def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
-         n_trials, n_steps, method, history_steps, n_recorded, mesh):
+         n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
+    """Returns (rate (n_recorded, n_steps, n_units), drawn noise or None, mean, var)."""
     _trace_counter[0] += 1
     n_units = y0.shape[0]
     uniform_gain = all(jnp.ndim(getattr(p, f)) == 0 for f in ("g", "beta", "theta"))
     p = _per_unit(p, n_units)
     prop = propagators(p.tau, p.lambda_, dt)
-    if noise_source.ndim == 3:
-        xi = noise_source
+    if noise_layout == "key":
+        xi = draw_time_major(noise_source, n_trials, n_steps, n_units, y0.dtype)
+    elif noise_layout == "trial_major":
+        xi = jnp.swapaxes(noise_source, 0, 1)
     else:
-        xi = jax.random.normal(noise_source, (n_trials, n_steps, n_units), dtype=y0.dtype)
-    xi = _split_trials(xi, mesh, 0)
+        xi = noise_source
+    xi = _split_trials(xi, mesh, 1)  # (n_steps, n_trials, n_units) from here on
+    drawn = xi if noise_layout == "key" else None
     ext_ex, ext_in = external_buffers(external, p)
 
     if w_inst is None and w_delayed is None:
         first, second = summed_drive(ext_ex, ext_in, p)
         if method == "parallel":
-            rate = _parallel_uncoupled(y0, xi, first, second, p, prop)
-            return (rate[:n_recorded], xi, *_trial_moments(rate))
+            rate = _parallel_uncoupled(y0, xi, first[:, None], second[:, None], p, prop)
+            mean, var = _moments(*_shifted_sums(rate, 1), n_trials)
+            return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, mean, var
 
         # All trials advance together: y is (n_trials, n_units), time is the scan axis.
-        # Per-step moments inside the loop only when not every trial is kept.
-        in_loop_moments = n_recorded < n_trials
+        # Moments per step inside the loop when few trials (cheap) or when most trials are not
+        # kept (no big output); otherwise over the kept output afterwards. Measured on a
+        # 2-core CPU: in-loop reductions of 50-1000 trials cost 5-10x the step itself.
+        in_loop = n_trials <= 32 or n_recorded < n_trials
 
         def body(y, xs):
             xi_n, first_n, second_n = xs
             y = nest_step(y, xi_n, first_n, second_n, p, prop)
-            return y, ((y[:n_recorded], *_trial_moments(y)) if in_loop_moments else y)
+            return y, ((y[:n_recorded], *_shifted_sums(y, 0)) if in_loop else y)
 
         y_start = _split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
-        xs = (_split_trials(jnp.swapaxes(xi, 0, 1), mesh, 1), first, second)
-        out = jax.lax.scan(body, y_start, xs)[1]
-        if in_loop_moments:
-            recorded, mean, var = out
-        else:  # reduce in the scan's (time, trial, unit) layout: measured 2x faster on CPU
-            recorded = out
-            mean, var = _trial_moments(out, axis=1)
-        return jnp.swapaxes(recorded, 0, 1), xi, mean, var
+        out = jax.lax.scan(body, y_start, (xi, first, second))[1]
+        recorded, *sums = out if in_loop else (out, *_shifted_sums(out, 1))
+        return jnp.swapaxes(recorded, 0, 1), drawn, *_moments(*sums, n_trials)
 
     split = lambda w: (jnp.where(w >= 0, w, 0.0), jnp.where(w < 0, w, 0.0))  # noqa: E731
     inst = None if w_inst is None else split(w_inst)
@@ -331,13 +343,14 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
         y = nest_step(y, xi_n, first, second, p, prop)  # 2.-4.
         return (y, history, n + 1), y
 
-    def trial(xi_trial):
+    def trial(xi_trial):  # (n_steps, n_units)
         history = jnp.zeros((n_hist, n_units), y0.dtype)
         carry = (y0, history, jnp.asarray(0, jnp.int32))
         return jax.lax.scan(body, carry, (xi_trial, ext_ex, ext_in))[1]
 
-    rate = jax.vmap(trial)(xi)
-    return (rate[:n_recorded], xi, *_trial_moments(rate))
+    rate = jax.vmap(trial, in_axes=1, out_axes=1)(xi)  # (n_steps, n_trials, n_units)
+    mean, var = _moments(*_shifted_sums(rate, 1), n_trials)
+    return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, mean, var
 
 
 def _compose(earlier, later):
@@ -348,9 +361,10 @@ def _compose(earlier, later):
 
 
 def _parallel_uncoupled(y0, xi, first, second, p, prop):
+    """All steps at once; xi is (n_steps, n_trials, n_units), the drives (n_steps, 1, n_units)."""
     b = (prop.P2 * p.mu + prop.noise_factor * (p.sigma * xi)) + prop.P2 * first + prop.P2 * second
     a = jnp.broadcast_to(prop.P1, b.shape)
     floor = jnp.where(p.rectify_output, p.rectify_rate, _NO_FLOOR)
     r = jnp.broadcast_to(floor, b.shape)
-    a, b, r = jax.lax.associative_scan(_compose, (a, b, r), axis=1)
+    a, b, r = jax.lax.associative_scan(_compose, (a, b, r), axis=0)
     return jnp.maximum(a * y0 + b, r)
