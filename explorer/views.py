@@ -15,8 +15,8 @@ import model
 from .decimate import minmax
 from .frame import Frame
 
-TRACE_POINT_BUDGET = 24_000  # points for all thin trial lines together
-LINE_COLUMNS = 1_200  # min-max bins for the mean, band, theory and noise lines
+TRACE_POINT_BUDGET = 16_000  # points for all thin trial lines together
+LINE_COLUMNS = 1_000  # min-max bins for the mean, band, theory and noise lines
 
 PALETTE = {
     "trial": "#6b8fb5", "mean": "#0b3d6e", "band": "#f2a541", "theory": "#c0392b",

@@ -67,7 +67,10 @@ class SimulationResult:
     @property
     def noise(self) -> jax.Array:
         """``sigma * xi`` of the recorded trials: NEST's recordable ``noise``."""
-        k = self.rate.shape[0]
+        return self.noise_of_first(self.rate.shape[0])
+
+    def noise_of_first(self, k: int) -> jax.Array:
+        """``sigma * xi`` of the first ``k`` trials, (k, n_steps, n_units)."""
         xi = jnp.swapaxes(self.draws[:, :k], 0, 1) if self.draws_time_major else self.draws[:k]
         return self.sigma * xi
 
