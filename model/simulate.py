@@ -54,10 +54,25 @@ class SimulationResult:
     times: np.ndarray  # (n_steps,) = dt * (1 .. n_steps): NEST's multimeter stamps (ms)
     rate: jax.Array  # (n_recorded, n_steps, n_units): rate after each step's update
     sigma: np.ndarray  # (n_units,)
-    trial_mean: jax.Array  # (n_steps, n_units): mean over all trials, recorded or not
-    trial_var: jax.Array  # (n_steps, n_units): variance over all trials (ddof = 1; 0 for one trial)
     draws: Any  # the standard-normal draws used, time-major or not (see ``draws_time_major``)
     draws_time_major: bool
+    # (mean, var) over all trials, computed during the run when not every trial was kept;
+    # otherwise computed from ``rate`` on first use (a run that never asks pays nothing).
+    moments: tuple[jax.Array, jax.Array] | None = None
+
+    @functools.cached_property
+    def _trial_moments(self) -> tuple[jax.Array, jax.Array]:
+        return self.moments if self.moments is not None else _moments_over_trials(self.rate)
+
+    @property
+    def trial_mean(self) -> jax.Array:
+        """(n_steps, n_units): mean over all trials, recorded or not."""
+        return self._trial_moments[0]
+
+    @property
+    def trial_var(self) -> jax.Array:
+        """(n_steps, n_units): variance over all trials (ddof = 1; 0 for one trial)."""
+        return self._trial_moments[1]
 
     @property
     def xi(self) -> jax.Array:
@@ -178,20 +193,19 @@ def simulate(
     w_inst = None if net.w_inst is None else np.asarray(net.w_inst, dtype)
     w_delayed = None if net.w_delayed is None else np.asarray(net.w_delayed, dtype)
     delays = None if net.w_delayed is None else np.asarray(net.delay_steps, np.int32)
-    rate, drawn, mean, var = _run(
+    (rate, drawn, moments), last_finite = _run(
         p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
         n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
         history_steps=net.history_steps if net.w_delayed is not None else 0, noise_layout=layout,
     )
-    # A non-finite draw propagates to the end of its trial, so the last step's mean finds it
-    # for free; only then is xi itself scanned (the rates may also overflow on their own).
-    if xi is not None and not np.all(np.isfinite(np.asarray(mean[-1]))):
-        if not bool(jnp.all(jnp.isfinite(noise_source))):
-            raise ValueError("xi must be finite (no NaN or inf)")
+    # A non-finite draw propagates to the end of its trial, so the last step finds it for
+    # free; only then is xi itself scanned (the rates may also overflow on their own).
+    if xi is not None and not bool(last_finite) and not bool(jnp.all(jnp.isfinite(noise_source))):
+        raise ValueError("xi must be finite (no NaN or inf)")
     draws = drawn if layout == "key" else noise_source
     return SimulationResult(
         times=dt * np.arange(1, n_steps + 1), rate=rate, sigma=np.broadcast_to(p.sigma, (n_units,)),
-        trial_mean=mean, trial_var=var, draws=draws, draws_time_major=layout != "trial_major",
+        draws=draws, draws_time_major=layout != "trial_major", moments=moments,
     )
 
 
@@ -251,6 +265,12 @@ def _moments(ref, s1, s2, n):
     return ref + s1 / n, jnp.maximum(s2 - s1 * s1 / n, 0.0) / max(n - 1, 1)
 
 
+@jax.jit
+def _moments_over_trials(rate):
+    """Per-step mean and variance of ``rate`` (n_trials, n_steps, n_units) over its trials."""
+    return _moments(*_shifted_sums(rate, 0), rate.shape[0])
+
+
 @functools.lru_cache(maxsize=None)
 def _mesh(n_devices: int) -> Mesh:
     return Mesh(np.array(jax.devices()[:n_devices]), ("trials",))
@@ -279,8 +299,18 @@ def _split_trials(x, mesh, axis):
 )
 def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
          n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
-    """Returns (rate (n_recorded, n_steps, n_units), drawn noise or None, mean, var)."""
+    """Returns ((rate (n_recorded, n_steps, n_units), drawn noise or None, (mean, var) or None),
+    whether every trial's last rate is finite)."""
     _trace_counter[0] += 1
+    out = _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
+                           n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout)
+    rate, _, moments = out
+    last = moments[0][-1] if moments is not None else rate[:, -1]
+    return out, jnp.all(jnp.isfinite(last))
+
+
+def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
+                     n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
     n_units = y0.shape[0]
     uniform_gain = all(jnp.ndim(getattr(p, f)) == 0 for f in ("g", "beta", "theta"))
     p = _per_unit(p, n_units)
@@ -299,14 +329,13 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
         first, second = summed_drive(ext_ex, ext_in, p)
         if method == "parallel":
             rate = _parallel_uncoupled(y0, xi, first[:, None], second[:, None], p, prop)
-            mean, var = _moments(*_shifted_sums(rate, 1), n_trials)
-            return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, mean, var
+            moments = _moments(*_shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
+            return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, moments
 
         # All trials advance together: y is (n_trials, n_units), time is the scan axis.
-        # Moments per step inside the loop when few trials (cheap) or when most trials are not
-        # kept (no big output); otherwise over the kept output afterwards. Measured on a
-        # 2-core CPU: in-loop reductions of 50-1000 trials cost 5-10x the step itself.
-        in_loop = n_trials <= 32 or n_recorded < n_trials
+        # When not every trial is kept, the moments are summed inside the loop (the only
+        # place all trials exist); otherwise the result computes them from ``rate`` if asked.
+        in_loop = n_recorded < n_trials
 
         def body(y, xs):
             xi_n, first_n, second_n = xs
@@ -315,8 +344,10 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
 
         y_start = _split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
         out = jax.lax.scan(body, y_start, (xi, first, second))[1]
-        recorded, *sums = out if in_loop else (out, *_shifted_sums(out, 1))
-        return jnp.swapaxes(recorded, 0, 1), drawn, *_moments(*sums, n_trials)
+        if in_loop:
+            recorded, *sums = out
+            return jnp.swapaxes(recorded, 0, 1), drawn, _moments(*sums, n_trials)
+        return jnp.swapaxes(out, 0, 1), drawn, None
 
     split = lambda w: (jnp.where(w >= 0, w, 0.0), jnp.where(w < 0, w, 0.0))  # noqa: E731
     inst = None if w_inst is None else split(w_inst)
@@ -352,8 +383,8 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
         return jax.lax.scan(body, carry, (xi_trial, ext_ex, ext_in))[1]
 
     rate = jax.vmap(trial, in_axes=1, out_axes=1)(xi)  # (n_steps, n_trials, n_units)
-    mean, var = _moments(*_shifted_sums(rate, 1), n_trials)
-    return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, mean, var
+    moments = _moments(*_shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
+    return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, moments
 
 
 def _compose(earlier, later):
