@@ -1,9 +1,7 @@
-"""``python -m explorer``: serve the dashboard and open it in a browser."""
+"""``python -m explorer [panel serve options]``: serve the dashboard and open it in a browser."""
 
 import pathlib
 import sys
-
-from bokeh.command.bootstrap import main as bokeh_main  # noqa: F401  (ensures bokeh is importable)
 
 
 def main() -> None:
