@@ -126,8 +126,8 @@ class Explorer(pn.viewable.Viewer):
         names = {e.name for e in events}
         if names & set(CURVE_FIELDS) and self.frame is not None:
             self.figures.show_transfer_curve(self.state.to_params(), self.frame.h_visited)
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:
+        doc = self._server_doc()
+        if doc is None:
             self.refresh()  # no server loop (in-process use): update now
             return
         if self._scheduled:
@@ -136,6 +136,12 @@ class Explorer(pn.viewable.Viewer):
         if self._shape_key() != self._shape:
             self.busy.value = True  # new shapes compile once; show it before the work starts
         doc.add_next_tick_callback(self._scheduled_refresh)
+
+    @staticmethod
+    def _server_doc():
+        """The session's document when served (its event loop runs our refreshes), else None."""
+        doc = pn.state.curdoc
+        return doc if doc is not None and doc.session_context is not None else None
 
     def _scheduled_refresh(self) -> None:
         self._scheduled = False

@@ -172,3 +172,52 @@ def test_minmax_decimation_keeps_extremes():
     np.testing.assert_array_equal(yd.max(axis=1), y.max(axis=1))
     np.testing.assert_array_equal(yd.min(axis=1), y.min(axis=1))
     assert np.all(np.diff(td, axis=-1) > 0)  # still in time order
+
+
+class FakeDoc:
+    """Stands in for a served document: queues next-tick callbacks instead of running them."""
+
+    def __init__(self):
+        self.callbacks = []
+
+    def add_next_tick_callback(self, callback):
+        self.callbacks.append(callback)
+
+    def run_pending(self):
+        pending, self.callbacks = self.callbacks, []
+        for callback in pending:
+            callback()
+
+
+def test_served_updates_coalesce_latest_value_wins(app, monkeypatch):
+    doc = FakeDoc()
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
+    refreshes = app.refreshes
+    for k in range(25):  # a drag: many values arrive before the server gets to run a refresh
+        app.state.mu = 0.04 * (k + 1)
+    assert len(doc.callbacks) == 1 and app.refreshes == refreshes
+    assert not app.busy.value  # same shapes: nothing to compile, no busy indicator
+    doc.run_pending()
+    assert app.refreshes == refreshes + 1
+    assert_plot_shows_model(app)  # the one refresh used the last value, mu = 1.0
+    assert app.state.mu == pytest.approx(1.0)
+
+
+def test_shape_change_shows_busy_until_the_refresh_ran(app, monkeypatch):
+    doc = FakeDoc()
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
+    app.state.n_trials = 7
+    assert app.busy.value and len(doc.callbacks) == 1
+    doc.run_pending()
+    assert not app.busy.value
+    assert_plot_shows_model(app)
+
+
+def test_transfer_curve_follows_each_value_before_the_simulation(app, monkeypatch):
+    doc = FakeDoc()
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
+    app.state.beta = 4.0
+    h = np.asarray(app.figures.curve_source.data["h"], float)
+    phi = np.asarray(app.figures.curve_source.data["phi"], float)
+    np.testing.assert_allclose(phi, 1.0 / (1 + np.exp(-4.0 * h)), rtol=1e-6)
+    assert len(doc.callbacks) == 1  # the simulation is still queued
