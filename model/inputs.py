@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .network import check_finite_array, check_int
+from .network import check_finite_array, check_int, delay_steps_for
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -64,6 +64,12 @@ class ExternalInput:
         earlier than the connection's ``delay`` -- when the generator was created before its
         targets; see ../shared/nest-semantics.md. ``delay`` and ``amplitude_times`` are in ms.
         """
+        dt = float(check_finite_array("dt", dt))
+        if dt <= 0:
+            raise ValueError(f"dt must be > 0, got {dt!r}")
+        n_steps = check_int("n_steps", n_steps, 1)
+        min_delay_steps = check_int("min_delay_steps", min_delay_steps, 1)
+        delay = float(check_finite_array("delay", delay))
         times = np.asarray(amplitude_times, dtype=float)
         values = np.asarray(amplitude_values, dtype=float)
         if times.shape != values.shape or times.ndim != 1:
@@ -76,7 +82,11 @@ class ExternalInput:
         rate = np.zeros(n_steps)
         for step, value in zip(change_steps, values):
             rate[max(step - 1, 0):] = value
-        delay_steps = int(round(delay / dt)) - min_delay_steps
+        # NEST refuses delays under one step; it delivers a device's event min_delay steps early.
+        nominal = delay_steps_for(delay, dt)
+        if nominal < 1:
+            raise ValueError(f"delay = {delay} ms: Delay must be greater than or equal to resolution")
+        delay_steps = nominal - min_delay_steps
         if delay_steps < 0:
             raise ValueError(f"delay = {delay} ms is shorter than min_delay ({min_delay_steps} steps)")
         return cls(rate=rate, weight=weight, delay_steps=delay_steps, target=target)

@@ -28,12 +28,34 @@ def check_finite_array(name: str, value: Any, shape: tuple[int, ...] | None = No
     return arr
 
 
-def check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int in [minimum, maximum], or a ValueError naming ``name``."""
+    allowed = f"an integer >= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
+    try:
+        number = float(value)
+        ok = not isinstance(value, (bool, np.bool_, str)) and np.isfinite(number) and number.is_integer()
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or int(number) < minimum or (maximum is not None and int(number) > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(number)
+
+
+# A delay line this long already costs n_units x 10^7 floats; beyond it is surely a mistake.
+MAX_DELAY_STEPS = 10_000_000
+
+
+def delay_steps_for(delay_ms: float, dt: float) -> int:
+    """A delay in ms on NEST's grid: rounded to the nearest step, halves up (0.15 ms -> 2 steps at
+    dt = 0.1), like NEST's conversion of a delay to steps."""
+    try:
+        steps = delay_ms / dt
+    except (TypeError, ZeroDivisionError):
+        raise ValueError(f"delay must be a number of ms and dt > 0, got {delay_ms!r}, {dt!r}") from None
+    if not np.isfinite(steps) or dt <= 0:
+        raise ValueError(f"delay = {delay_ms!r} ms on dt = {dt!r} ms is not a finite number of steps")
+    # The tiny margin absorbs float error: 0.15 / 0.1 = 1.4999999999999998 is a half.
+    return int(np.floor(steps + 0.5 + 1e-9))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,6 +99,8 @@ class Network:
         if self.w_delayed is None:
             if d is not None:
                 raise ValueError("delay_steps given without w_delayed")
+            if self.history_steps is not None:
+                check_int("history_steps", self.history_steps, 1, MAX_DELAY_STEPS)
             return
         if d is None:
             d = 1
@@ -88,6 +112,8 @@ class Network:
             arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
         ):
             raise ValueError(f"delay_steps must be integers, got {d!r}")
+        if np.any(np.abs(arr) > MAX_DELAY_STEPS):
+            raise ValueError(f"delay_steps must be <= {MAX_DELAY_STEPS:,}, got {arr.max()!r}")
         arr = arr.astype(np.int64)
         connected = self.w_delayed != 0
         used = arr if arr.ndim == 0 else arr[connected]
@@ -104,7 +130,7 @@ class Network:
         if self.history_steps is None:
             object.__setattr__(self, "history_steps", longest)
         else:
-            h = check_int("history_steps", self.history_steps, 1)
+            h = check_int("history_steps", self.history_steps, 1, MAX_DELAY_STEPS)
             if h < longest:
                 raise ValueError(f"history_steps = {h} is shorter than the longest delay {longest}")
             object.__setattr__(self, "history_steps", h)

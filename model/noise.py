@@ -27,10 +27,15 @@ def as_key(key) -> jax.Array:
     """A JAX PRNG key from an int seed (None means 0) or a key."""
     if key is None:
         key = 0
+    if isinstance(key, bool):
+        raise ValueError(f"key must be an int seed or a JAX PRNG key, got {key!r}")
     if isinstance(key, int) or (hasattr(key, "dtype") and jnp.ndim(key) == 0 and
                                 jnp.issubdtype(key.dtype, jnp.integer)):
         return jax.random.PRNGKey(int(key))
-    return key
+    if hasattr(key, "dtype") and (jnp.issubdtype(key.dtype, jax.dtypes.prng_key) or
+                                  (key.dtype == jnp.uint32 and jnp.shape(key) == (2,))):
+        return key
+    raise ValueError(f"key must be an int seed or a JAX PRNG key, got {key!r}")
 
 
 def draw_time_major(key, n_trials: int, n_steps: int, n_units: int, dtype) -> jax.Array:

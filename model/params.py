@@ -44,6 +44,9 @@ def _is_concrete(value: Any) -> bool:
 
 
 def _check_float(name: str, value: Any) -> np.ndarray:
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "iuf":  # not bools or strings, which NumPy would turn into numbers
+        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -73,7 +76,7 @@ def _check_switch(name: str, value: Any) -> np.ndarray:
 
 
 @jax.tree_util.register_pytree_node_class
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Params:
     """Parameters of ``sigmoid_rate_ipn``; the defaults are NEST 3.10's."""
 
@@ -104,6 +107,13 @@ class Params:
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{k}: {v}" for k, v in lengths.items())
             raise ValueError(f"per-unit parameters must all have the same length, got {detail}")
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Params):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in FIELDS)
+
+    __hash__ = None  # fields may be arrays
 
     # -- pytree -------------------------------------------------------------------
     def tree_flatten(self):

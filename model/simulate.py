@@ -161,7 +161,14 @@ def simulate(
             f"({jax.device_count()}), got n_trials = {n_trials}"
         )
 
-    inputs = tuple(inputs)
+    if inputs is None:
+        inputs = ()
+    elif isinstance(inputs, ExternalInput):
+        inputs = (inputs,)
+    try:
+        inputs = tuple(inputs)
+    except TypeError:
+        raise ValueError(f"inputs must be a sequence of model.ExternalInput, got {inputs!r}") from None
     for k, inp in enumerate(inputs):
         if not isinstance(inp, ExternalInput):
             raise ValueError(f"inputs[{k}] must be a model.ExternalInput")
@@ -211,9 +218,14 @@ def simulate(
 
 def _as_arrays(p: Params, dtype) -> Params:
     # NumPy arrays: jit takes them in one transfer, cheaper than a jnp.asarray per leaf.
-    leaves = [
-        np.asarray(getattr(p, name), bool if name in SWITCH_FIELDS else dtype) for name in FIELDS
-    ]
+    leaves = []
+    for name in FIELDS:
+        with np.errstate(over="ignore"):
+            leaf = np.asarray(getattr(p, name), bool if name in SWITCH_FIELDS else dtype)
+        if name not in SWITCH_FIELDS and not np.all(np.isfinite(leaf)):
+            raise ValueError(f"{name} = {getattr(p, name)!r} does not fit in {np.dtype(dtype).name} "
+                             f"(enable JAX's x64 mode for larger values)")
+        leaves.append(leaf)
     return Params.tree_unflatten(None, leaves)
 
 

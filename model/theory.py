@@ -51,8 +51,20 @@ def drive(p: Params, rates=(), weights=()):
     return first + second
 
 
-def _prop(p: Params, dt):
-    return propagators(jnp.asarray(p.tau, float), jnp.asarray(p.lambda_, float), dt)
+def _decay(p: Params, dt, n):
+    """(lambda, x = lambda dt / tau, n): the exponent of ``P1^n = exp(-n x)``."""
+    lam = jnp.asarray(p.lambda_, float)
+    return lam, lam * dt / jnp.asarray(p.tau, float), jnp.asarray(n, float)
+
+
+def _n_step_gain(p: Params, dt, n):
+    """``P2 (1 + P1 + ... + P1^(n-1)) = -expm1(-n x) / lambda`` (n dt / tau for lambda = 0).
+
+    The expm1 form stays exact as lambda -> 0, where ``(1 - P1^n) / lambda`` cancels.
+    """
+    lam, x, n = _decay(p, dt, n)
+    safe = jnp.where(lam > 0, lam, 1.0)
+    return jnp.where(lam > 0, -jnp.expm1(-n * x) / safe, n * dt / jnp.asarray(p.tau, float))
 
 
 def stationary_mean(p: Params, dt: float, d=None):
@@ -64,39 +76,32 @@ def stationary_mean(p: Params, dt: float, d=None):
 
 def stationary_variance(p: Params, dt: float):
     """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0."""
-    pr = _prop(p, dt)
     lam = jnp.asarray(p.lambda_, float)
-    denominator = jnp.where(lam > 0, 1.0 - pr.P1**2, 1.0)
-    return jnp.where(lam > 0, pr.noise_factor**2 * jnp.asarray(p.sigma, float) ** 2 / denominator, jnp.nan)
+    return jnp.where(lam > 0, jnp.asarray(p.sigma, float) ** 2 / (2.0 * jnp.where(lam > 0, lam, 1.0)),
+                     jnp.nan)
 
 
 def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
-    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive (lambda == 0 included)."""
+    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive: ``P1^n y0 + G_n (mu + D)``."""
     d = drive(p) if d is None else d
-    pr = _prop(p, dt)
-    n = jnp.asarray(n, float)
-    lam = jnp.asarray(p.lambda_, float)
-    decay = pr.P1**n
-    relaxing = stationary_mean(p, dt, d) + (y0 - stationary_mean(p, dt, d)) * decay
-    drifting = y0 + n * pr.P2 * (p.mu + d)
-    return jnp.where(lam > 0, relaxing, drifting)
+    _, x, n = _decay(p, dt, n)
+    return jnp.exp(-n * x) * y0 + _n_step_gain(p, dt, n) * (p.mu + d)
 
 
 def variance_at(p: Params, dt: float, n):
-    """Variance of ``y[n]`` from a fixed ``y[0]``: ``v_inf (1 - P1^(2n))``, or ``n (dt/tau) sigma^2``."""
-    pr = _prop(p, dt)
-    n = jnp.asarray(n, float)
-    lam = jnp.asarray(p.lambda_, float)
+    """Variance of ``y[n]`` from a fixed ``y[0]``: ``sigma^2 (-expm1(-2 n x)) / (2 lambda)``
+    (= v_inf (1 - P1^(2n))), or ``n (dt / tau) sigma^2`` for lambda = 0."""
+    lam, x, n = _decay(p, dt, n)
     sigma2 = jnp.asarray(p.sigma, float) ** 2
-    one_step = pr.noise_factor**2 * sigma2
-    relaxing = jnp.where(lam > 0, stationary_variance(p, dt), 0.0) * (1.0 - pr.P1 ** (2 * n))
-    return jnp.where(lam > 0, relaxing, n * one_step)
+    safe = jnp.where(lam > 0, lam, 1.0)
+    relaxing = sigma2 * -jnp.expm1(-2.0 * n * x) / (2.0 * safe)
+    return jnp.where(lam > 0, relaxing, n * dt / jnp.asarray(p.tau, float) * sigma2)
 
 
 def autocovariance(p: Params, dt: float, lags):
     """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``."""
-    pr = _prop(p, dt)
-    return stationary_variance(p, dt) * pr.P1 ** jnp.abs(jnp.asarray(lags, float))
+    _, x, k = _decay(p, dt, jnp.abs(jnp.asarray(lags, float)))
+    return stationary_variance(p, dt) * jnp.exp(-k * x)
 
 
 class FixedPoint(NamedTuple):
@@ -115,19 +120,32 @@ def fixed_points(p: Params, w_self: float, input_rate: float = 0.0, input_weight
     parameters only. Roots are bracketed on a grid over ``window`` (default: the interval that
     must contain every fixed point when lambda > 0) and refined by bisection.
     """
-    lam = float(p.lambda_)
+    scalars = {f: np.asarray(getattr(p, f)) for f in ("mu", "g", "beta", "theta", "lambda_",
+                                                       "linear_summation", "mult_coupling")}
+    if any(v.ndim for v in scalars.values()):
+        raise ValueError("fixed_points needs scalar parameters (one unit)")
+    lam, mu, g, beta, theta = (float(scalars[f]) for f in ("lambda_", "mu", "g", "beta", "theta"))
+    linear, mult = bool(scalars["linear_summation"]), bool(scalars["mult_coupling"])
+
+    def gain(h):  # in float64 whatever JAX's mode: roots and slopes need the digits
+        with np.errstate(over="ignore"):
+            return g / (1.0 + np.exp(-beta * (h - theta)))
 
     def residual(x):
+        """mu + D(x) - lambda x, D as in step.summed_drive for the events (x, w_self), (input)."""
         x = np.asarray(x, float)
-        rates = np.stack([x, np.full_like(x, input_rate)], axis=-1)
-        weights = np.broadcast_to(np.array([w_self, input_weight], float), rates.shape)
-        d = np.asarray(drive(p, rates, weights))
-        return float(p.mu) + d - lam * x
+        events = [(x, w_self), (np.full_like(x, input_rate), input_weight)]
+        if not linear:
+            d = sum(w * gain(v) for v, w in events)
+        else:
+            ex = sum(w * v for v, w in events if w >= 0)
+            inh = sum(w * v for v, w in events if w < 0)
+            d = gain(ex) + gain(inh) if mult else gain(ex + inh)
+        return mu + d - lam * x
 
     if window is None:
         if lam > 0:
-            g = abs(float(p.g))
-            bound = (abs(float(p.mu)) + 2 * g * (1 + abs(w_self) + abs(input_weight))) / lam
+            bound = (abs(mu) + 2 * abs(g) * (1 + abs(w_self) + abs(input_weight))) / lam
             window = (-bound - 1.0, bound + 1.0)
         else:
             window = (-100.0, 100.0)

@@ -26,7 +26,7 @@ def to_model(setup: NestSetup):
     w_delayed, delays = np.zeros((n, n)), np.ones((n, n), int)
     for pre, post, w, d in setup.delayed:
         w_delayed[post, pre] += w
-        delays[post, pre] = round(d / dt)
+        delays[post, pre] = model.delay_steps_for(d, dt)
     net = model.Network(
         params, n_units=n,
         initial_rate=0.0 if setup.initial_rates is None else np.asarray(setup.initial_rates),
@@ -164,3 +164,11 @@ def test_noise_replay_many_units(nest, method):
     units = [{"mu": m, "sigma": s, "tau": t} for m, s, t in
              zip(np.linspace(-1, 1, 12), np.linspace(0.1, 2.0, 12), np.linspace(2.0, 30.0, 12))]
     compare(nest, NestSetup(units=units, t_sim=100.0), method)
+
+
+def test_half_step_delays_round_like_nest(nest):
+    """0.15 ms and 0.25 ms at dt = 0.1 are 2 and 3 steps in NEST (halves round up)."""
+    units = [{"mu": 0.3, "sigma": 0.2}, {"sigma": 0.3, "linear_summation": False}]
+    setup = NestSetup(units=units, t_sim=30.0, delayed=[(0, 1, 0.9, 0.15), (1, 0, -0.7, 0.25)],
+                      generators=[Generator([1.0, 4.0], [1.5, -1.0], [(0, 1.0, 0.25), (1, 2.0, 0.35)])])
+    compare(nest, setup)

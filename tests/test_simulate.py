@@ -113,4 +113,7 @@ def test_step_rate_generator_timing():
     assert inp.delay_steps == 4
     assert inp.rate[8] == 0.0 and inp.rate[9] == 3.0 and inp.rate[19] == 4.0
     with pytest.raises(ValueError, match="min_delay"):
-        model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=30, delay=0.0)
+        model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=30, delay=0.1,
+                                                min_delay_steps=2)
+    # NEST's rounding: 0.05 ms is one step at dt = 0.1, delivered min_delay (1) early: lag 0
+    assert model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=30, delay=0.05).delay_steps == 0

@@ -40,3 +40,51 @@ def test_monostable_with_strong_input():
     p = model.Params(g=2.0, beta=6.0, theta=1.0)
     points = theory.fixed_points(p, w_self=1.0, input_rate=1.0, input_weight=1.0)
     assert len(points) == 1 and points[0].stable and points[0].rate > 1.9
+
+
+def test_moments_stay_exact_as_lambda_vanishes():
+    """The n-step formulas use expm1, so lambda -> 0 meets the Euler-Maruyama limit smoothly."""
+    n = np.array([1, 10, 1000, 100000])
+    for lam in (1e-9, 1e-13):
+        p, p0 = model.Params(lambda_=lam, mu=0.3, sigma=0.7), model.Params(lambda_=0.0, mu=0.3, sigma=0.7)
+        np.testing.assert_allclose(theory.mean_at(p, 0.1, n), theory.mean_at(p0, 0.1, n), rtol=1e-6)
+        np.testing.assert_allclose(theory.variance_at(p, 0.1, n), theory.variance_at(p0, 0.1, n), rtol=1e-6)
+
+
+def test_tangent_fixed_point_is_found_once():
+    # x = phi(x) with g = 2, beta = 2, theta = 1 touches the diagonal at x = 1 only.
+    points = theory.fixed_points(model.Params(g=2.0, beta=2.0, theta=1.0), w_self=1.0)
+    assert len(points) == 1 and points[0].rate == pytest.approx(1.0, abs=1e-4)
+
+
+def test_fixed_points_need_scalar_parameters():
+    with pytest.raises(ValueError, match="scalar"):
+        theory.fixed_points(model.Params(g=[1.0, 2.0]), w_self=1.0)
+
+
+FLOAT32_SCRIPT = """
+import numpy as np, model
+from model import theory
+assert model.float_dtype() == np.float32
+p, p0 = model.Params(lambda_=1e-7, sigma=0.7), model.Params(lambda_=0.0, sigma=0.7)
+n = np.array([10, 1000, 100000])
+v, v0 = np.asarray(theory.variance_at(p, 0.1, n)), np.asarray(theory.variance_at(p0, 0.1, n))
+m, m0 = np.asarray(theory.mean_at(p, 0.1, n)), np.asarray(theory.mean_at(p0, 0.1, n))
+assert np.all(np.isfinite(v)) and np.allclose(v, v0, rtol=1e-3) and np.allclose(m, m0, rtol=1e-3), (v, v0, m, m0)
+assert len(theory.fixed_points(model.Params(g=2.0, beta=2.0, theta=1.0), w_self=1.0)) == 1
+try:
+    model.simulate(model.Params(beta=1e39), 1.0)
+    raise SystemExit("no error for a value beyond float32")
+except ValueError as err:
+    assert "beta" in str(err)
+print("ok")
+"""
+
+
+def test_float32_mode():
+    """The default (x64 off) mode: theory without cancellation, values that do not fit refused."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", FLOAT32_SCRIPT], capture_output=True, text=True, timeout=300,
+                          env={k: v for k, v in __import__("os").environ.items() if k != "JAX_ENABLE_X64"})
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]

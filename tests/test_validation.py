@@ -138,3 +138,41 @@ def test_parallel_needs_uncoupled_units():
 def test_external_input_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         model.ExternalInput(**kwargs)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: model.Network(model.Params(), n_units=None), "n_units must be an integer"),
+    (lambda: model.Network(model.Params(), n_units="abc"), "n_units must be an integer"),
+    (lambda: model.Network(model.Params(), history_steps=-5), "history_steps"),
+    (lambda: model.Network(model.Params(), w_delayed=[[1.0]], delay_steps=1e30), "delay_steps must be <="),
+    (lambda: model.ExternalInput(np.ones(3), delay_steps=None), "ExternalInput.delay_steps"),
+    (lambda: model.Params(tau=True), "tau must be a number"),
+    (lambda: model.Params(mu="5"), "mu must be a number"),
+    (lambda: model.simulate(model.Params(), 1.0, n_trials=None), "n_trials"),
+    (lambda: model.simulate(model.Params(), 1.0, inputs=5), "inputs must be a sequence"),
+    (lambda: model.simulate(model.Params(), 1.0, key="abc"), "key must be an int seed"),
+    (lambda: model.simulate(model.Params(), 1.0, key=1.5), "key must be an int seed"),
+    (lambda: model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.0, n_steps=10), "dt must be > 0"),
+    (lambda: model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=2.5), "n_steps"),
+    (lambda: model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=20, delay=np.nan), "delay"),
+    (lambda: model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=20, min_delay_steps=-3),
+     "min_delay_steps"),
+    (lambda: model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=20, delay=0.04),
+     "Delay must be greater than or equal to resolution"),
+])
+def test_more_bad_input_is_a_value_error(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_single_input_and_no_inputs_are_accepted():
+    inp = model.ExternalInput(np.ones(10))
+    a = model.simulate(model.Params(sigma=0.0), 1.0, inputs=inp)
+    b = model.simulate(model.Params(sigma=0.0), 1.0, inputs=(inp,))
+    np.testing.assert_array_equal(a.rate, b.rate)
+    model.simulate(model.Params(), 1.0, inputs=None)
+
+
+def test_params_with_arrays_compare_by_value():
+    assert model.Params(tau=[1.0, 2.0]) == model.Params(tau=np.array([1.0, 2.0]))
+    assert model.Params(tau=[1.0, 2.0]) != model.Params(tau=[1.0, 3.0])
