@@ -33,18 +33,45 @@ SIMULATION_FIELDS = [name for name in ExplorerState.param if name != "name"]
 CURVE_FIELDS = ("g", "beta", "theta")
 
 
-def _widget(state: ExplorerState, name: str, **kw):
+# Sliders that set array shapes: each new value compiles once, so they act on release only.
+ON_RELEASE = ("duration",)
+STEPS = {"tau": 0.1, "duration": 10.0, "onset": 5.0, "period": 1.0, "width": 0.5}
+
+
+def _widget(state: ExplorerState, name: str):
+    """A widget bound to the state's parameter, and the row that shows it with its tooltip."""
     p = state.param[name]
+    if isinstance(p, param.Selector):  # these widgets show the parameter's doc as a tooltip
+        w = pn.widgets.Select.from_param(p, width=260)
+        return w, w
+    if isinstance(p, param.Integer):
+        w = pn.widgets.IntInput.from_param(p, width=260)
+        return w, w
     if isinstance(p, param.Boolean):
-        w = pn.widgets.Checkbox.from_param(p, width=230, **kw)
-    elif isinstance(p, param.Selector):  # these widgets show the parameter's doc as a tooltip
-        return pn.widgets.Select.from_param(p, width=260, **kw)
-    elif isinstance(p, param.Integer):
-        return pn.widgets.IntInput.from_param(p, width=260, **kw)
+        w = pn.widgets.Checkbox.from_param(p, width=230)
+    elif name in ON_RELEASE:
+        lo, hi = p.bounds
+        w = pn.widgets.FloatSlider(label=p.label, start=lo, end=hi, step=STEPS[name],
+                                   value=getattr(state, name), width=230)
+        w.param.watch(lambda e: setattr(state, name, e.new), "value_throttled")
+        state.param.watch(lambda e: setattr(w, "value", e.new), name)
     else:
-        step = {"tau": 0.1, "duration": 10.0, "onset": 5.0, "period": 1.0, "width": 0.5}.get(name, 0.01)
-        w = pn.widgets.FloatSlider.from_param(p, step=step, width=230, **kw)
-    return pn.Row(w, pn.widgets.TooltipIcon(value=TOOLTIPS[name]), margin=0)
+        w = pn.widgets.FloatSlider.from_param(p, step=STEPS.get(name, 0.01), width=230)
+    return w, pn.Row(w, pn.widgets.TooltipIcon(value=TOOLTIPS[name]), margin=0)
+
+
+# Controls that do nothing in the current state are greyed out: (control, when it is inert).
+INERT = {
+    "rectify_rate": lambda s: not s.rectify_output,
+    "input_delay": lambda s: s.connection == "instantaneous" or s.input_kind == "none",
+    "period": lambda s: s.input_kind not in ("pulse train", "sine"),
+    "width": lambda s: s.input_kind != "pulse train",
+    "amplitude": lambda s: s.input_kind == "none",
+    "input_weight": lambda s: s.input_kind == "none",
+    "onset": lambda s: s.input_kind == "none",
+    "connection": lambda s: s.input_kind == "none",
+    "self_delay": lambda s: s.w_self == 0.0,
+}
 
 
 class Explorer(pn.viewable.Viewer):
@@ -62,11 +89,18 @@ class Explorer(pn.viewable.Viewer):
         self.busy = pn.indicators.LoadingSpinner(value=False, size=22)
         self.refreshes = 0
         self._scheduled = False
+        self._reverting = False
+        self._accepted = self.state.settings()
         self._shape = None
         new_noise = pn.widgets.Button(label="New noise", color="primary", width=230,
                                       description="Draw a new frozen noise realisation (seed + 1)")
         new_noise.on_click(lambda _: self.apply(seed=(self.state.seed + 1) % (2**31 - 1)))
-        w = lambda n: _widget(self.state, n)  # noqa: E731
+        self.widgets = {}
+
+        def w(name):
+            self.widgets[name], row = _widget(self.state, name)
+            return row
+
         self.sidebar = pn.Column(
             pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
             pn.Card(*map(w, ["g", "beta", "theta"]), title="Gain phi(h)", width=300),
@@ -78,18 +112,20 @@ class Explorer(pn.viewable.Viewer):
             pn.Card(*map(w, ["duration", "dt", "n_trials", "seed"]), new_noise, title="Run", width=300),
             width=320, scroll=True, height_policy="max",
         )
-        self.state.param.watch(self._on_change, SIMULATION_FIELDS)
+        self._show_inert_controls()
+        # After the widgets' own links (precedence 0): a refusal may then put values back.
+        self.state.param.watch(self._on_change, SIMULATION_FIELDS, precedence=10)
         self._apply_url_arguments()
         self.refresh()
 
     # -- settings from outside (Python, the URL) ----------------------------------------
     def apply(self, **values) -> bool:
         """Set several values at once, all or nothing; a refusal is shown on the page."""
-        problems = self.state.check(values)
+        clean, problems = self.state.normalize(values)
         if problems:
             self.show_message("Refused: " + "; ".join(problems) + ". Nothing was changed.")
             return False
-        self.state.param.update(**values)
+        self.state.param.update(**clean)
         return True
 
     def _apply_url_arguments(self) -> None:
@@ -102,17 +138,14 @@ class Explorer(pn.viewable.Viewer):
             self.apply(**values)
 
     def _parse(self, name, text):
+        """A URL value as the parameter's type where it reads as one; else the text itself,
+        which ``normalize`` then refuses with the parameter's name."""
         p = self.state.param[name] if name in self.state.param else None
         if isinstance(p, param.Boolean):
             return {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), text)
-        if isinstance(p, param.Selector):
-            for obj in p.objects:
-                if str(obj) == text:
-                    return obj
-            return text
-        if isinstance(p, (param.Number, param.Integer)):
+        if isinstance(p, (param.Number, param.Selector)):
             try:
-                return float(text) if not isinstance(p, param.Integer) else int(float(text))
+                return float(text)
             except ValueError:
                 return text
         return text
@@ -122,7 +155,14 @@ class Explorer(pn.viewable.Viewer):
         self.message.visible = True
 
     # -- updates -------------------------------------------------------------------------
+    def _show_inert_controls(self) -> None:
+        for name, inert in INERT.items():
+            self.widgets[name].disabled = inert(self.state)
+
     def _on_change(self, *events) -> None:
+        if self._reverting:
+            return  # putting back the last good settings: the picture already shows them
+        self._show_inert_controls()
         names = {e.name for e in events}
         if names & set(CURVE_FIELDS) and self.frame is not None:
             self.figures.show_transfer_curve(self.state.to_params(), self.frame.h_visited)
@@ -159,9 +199,17 @@ class Explorer(pn.viewable.Viewer):
         try:
             frame = self.frames.make(self.state)
         except ValueError as err:
-            self.show_message(str(err))
+            # Put the widgets back to what the picture shows, so nothing on the page lies.
+            self.show_message(f"{err}. The last accepted settings were restored.")
+            self._reverting = True
+            try:
+                self.state.param.update(**self._accepted)
+            finally:
+                self._reverting = False
+            self._show_inert_controls()
             return
         self.message.visible = False
+        self._accepted = self.state.settings()
         self.frame = frame
         self._shape = self._shape_key()
         with pn.io.hold():
@@ -177,19 +225,24 @@ class Explorer(pn.viewable.Viewer):
         rows = []
         if f.theory_mean is not None:
             t_mean, t_var = f.theory_mean[-1], f.theory_sd[-1] ** 2
-            se = np.sqrt(t_var / f.n_trials) if t_var > 0 else 0.0
-            z = f"{(mean - t_mean) / se:+.1f} SE" if se > 0 else "exact"
-            rows.append(("mean at end", f"{mean:.4f}", f"{t_mean:.4f}", z))
-            rows.append(("variance at end", f"{var:.4f}", f"{t_var:.4f}", ""))
+            # Sampling error of the estimates over n trials (Gaussian rate): how far off is normal.
+            se_mean = np.sqrt(t_var / f.n_trials)
+            se_var = t_var * np.sqrt(2.0 / (f.n_trials - 1)) if f.n_trials > 1 else 0.0
+
+            def z(diff, se):
+                return f"{diff / se:+.1f} SE" if se > 0 else ("exact" if abs(diff) < 1e-9 else "")
+
+            rows.append(("mean at end", f"{mean:.4f}", f"{t_mean:.4f}", z(mean - t_mean, se_mean)))
+            rows.append(("variance at end", f"{var:.4f}", f"{t_var:.4f}", z(var - t_var, se_var)))
         else:
             rows.append(("mean at end", f"{mean:.4f}", "—", ""))
             rows.append(("variance at end", f"{var:.4f}", "—", ""))
         body = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td><td>{d}</td></tr>" for a, b, c, d in rows)
-        h, ph = f.operating_point
+        points = ", ".join(f"h = {h:.3f}, phi = {ph:.3f}" for h, ph in f.operating_points) or "no input"
         return (
-            "<table><tr><th></th><th>measured</th><th>theory</th><th></th></tr>" + body + "</table>"
+            "<table><tr><th></th><th>measured</th><th>theory</th><th>difference</th></tr>" + body + "</table>"
             "<table>"
-            f"<tr><td>operating point</td><td>h = {h:.3f}, phi = {ph:.3f}</td></tr>"
+            f"<tr><td>operating point (end)</td><td>{points}</td></tr>"
             f"<tr><td>compute time</td><td>{f.compute_ms:.1f} ms</td></tr>"
             f"<tr><td>device</td><td>{html.escape(f.device)}</td></tr>"
             f"<tr><td>samples simulated</td><td>{f.n_trials:,} trials × {n:,} steps = {f.n_trials * n:,}</td></tr>"

@@ -36,7 +36,7 @@ class Frame:
     theory_sd: np.ndarray | None
     theory_note: str
     h_visited: tuple[float, float]  # range of the gain's argument during the run
-    operating_point: tuple[float, float]  # (h, phi(h)) at the end, averaged over trials
+    operating_points: list[tuple[float, float]]  # (h, phi(h)) of each argument in the last step
     n_trials: int
     compute_ms: float
     device: str
@@ -105,54 +105,63 @@ class FrameMaker:
             theory_mean = np.asarray(model.simulate(quiet, state.t_sim(), state.dt, inputs).rate[0, :, 0])
             theory_sd = self._theory_sd(net.params, state.dt, n_steps)
             note = "Dashed: exact mean ± sd of NEST's discrete scheme (model.theory)."
-        h_lo, h_hi, h_end = self._gain_arguments(state, trials)
+        h_lo, h_hi, h_last = self._gain_arguments(state, trials)
         p = net.params
         compute_ms = 1e3 * (time.perf_counter() - t0)
         return Frame(
             times=res.times, trials=trials, mean=mean, sd=sd, noise=noise,
             theory_mean=theory_mean, theory_sd=theory_sd, theory_note=note,
             h_visited=(h_lo, h_hi),
-            operating_point=(h_end, float(theory.transfer(h_end, p))),
+            operating_points=[(h, float(theory.transfer(h, p))) for h in h_last],
             n_trials=n_trials, compute_ms=compute_ms, device=device_name(),
         )
 
     @staticmethod
     def _gain_arguments(state: ExplorerState, trials: np.ndarray):
-        """Range of what phi was applied to, and its trial mean in the last step.
+        """What phi was applied to during the run: its range, and its values in the last step.
 
-        Linear summation: phi sees the weighted sum of the step's events. Otherwise it sees
-        each event's rate before weighting. Events follow the model's connection semantics:
-        the input delivered with its delay (no event before it arrives), the autapse's
-        pre-update rate ``d`` steps back (none before step d).
+        Follows the model's semantics (``step.summed_drive``) for the events of each step: the
+        external input delivered with its delay, and the autapse carrying the pre-update rate
+        ``d`` steps back; no event before either arrives. Linear summation: phi sees the
+        weighted sum (with mult_coupling, the ex and in sums separately, an empty side being
+        0). Otherwise phi sees each arrived event's rate, before weighting. The autapse's
+        values come from the shown trials. Returns (lo, hi, [argument in the last step, trial
+        mean, one per argument]).
         """
         n_steps = trials.shape[1]
         steps = np.arange(n_steps)
-        external = None  # (rate per step, weight, arrived) -- the same for every trial
+        events = []  # (value (shown or 1, n_steps), weight, arrived (n_steps,))
         if state.input_kind != "none":
             d = state.input_delay_steps()
             delivered = np.zeros(n_steps)
-            delivered[d:] = state.input_rate()[: n_steps - d]
-            external = (delivered, state.input_weight, steps >= d)
-        self_rate = None  # (shown, n_steps): y_pre[n - d], the autapse's events
+            if d < n_steps:
+                delivered[d:] = state.input_rate()[: n_steps - d]
+            events.append((delivered[None, :], state.input_weight, steps >= d))
         if state.w_self != 0.0:
             d = state.delay_steps(state.self_delay)
-            self_rate = np.zeros_like(trials)
+            carried = np.zeros_like(trials)
             # y_pre[m] = y[m] is sample m - 1 (y[0] = 0); the event at step n >= d carries y_pre[n - d]
-            self_rate[:, d + 1:] = trials[:, : n_steps - d - 1]
+            if d + 1 < n_steps:
+                carried[:, d + 1:] = trials[:, : n_steps - d - 1]
+            events.append((carried, state.w_self, steps >= d))
         if state.linear_summation:
-            h_ext = np.zeros(n_steps) if external is None else np.where(external[2], external[1] * external[0], 0.0)
-            if self_rate is None:
-                return float(h_ext.min()), float(h_ext.max()), float(h_ext[-1])
-            h = h_ext + state.w_self * self_rate * (steps >= state.delay_steps(state.self_delay))
-            return float(h.min()), float(h.max()), float(h[:, -1].mean())
-        seen = []
-        if external is not None and external[2].any():
-            seen += [external[0][external[2]].min(), external[0][external[2]].max()]
-        if self_rate is not None:
-            arrived = steps >= state.delay_steps(state.self_delay)
-            if arrived.any():
-                seen += [self_rate[:, arrived].min(), self_rate[:, arrived].max()]
+            def weighted_sum(keep):
+                total = np.zeros((1, n_steps))
+                for value, weight, arrived in events:
+                    if keep(weight):
+                        total = total + np.where(arrived, weight * value, 0.0)
+                return total
+            if state.mult_coupling:
+                arguments = [weighted_sum(lambda w: w >= 0), weighted_sum(lambda w: w < 0)]
+            else:
+                arguments = [weighted_sum(lambda w: True)]
+            lo = min(a.min() for a in arguments)
+            hi = max(a.max() for a in arguments)
+            return float(lo), float(hi), [float(a[:, -1].mean()) for a in arguments]
+        seen = [value[:, arrived] for value, _, arrived in events if arrived.any()]
         if not seen:
-            return 0.0, 0.0, 0.0
-        last = external[0][-1] if external is not None else self_rate[:, -1].mean()
-        return float(min(seen)), float(max(seen)), float(last)
+            return 0.0, 0.0, []
+        lo = min(v.min() for v in seen)
+        hi = max(v.max() for v in seen)
+        last = [float(value[:, -1].mean()) for value, _, arrived in events if arrived[-1]]
+        return float(lo), float(hi), last

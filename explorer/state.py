@@ -19,7 +19,7 @@ TOOLTIPS = {
     "sigma": "Noise strength sigma (NEST default 1). Stationary variance is sigma^2 / (2 lambda).",
     "mu": "Constant drive mu added every step.",
     "g": "Gain g: the sigmoid's maximum, phi(h) = g / (1 + exp(-beta (h - theta))).",
-    "beta": "Slope beta of the sigmoid at its midpoint (beta g / 4).",
+    "beta": "Steepness beta: the slope of phi at h = theta is beta g / 4; negative beta flips the curve.",
     "theta": "Threshold theta: the input where phi is g / 2.",
     "rectify_rate": "Floor used when rectify_output is on.",
     "linear_summation": "On: phi is applied to the summed input (so phi(0) is added every step even with no input). Off: phi is applied to each input before weighting.",
@@ -63,10 +63,10 @@ class ExplorerState(param.Parameterized):
     # Input designer.
     input_kind = param.Selector(default="step", objects=INPUT_KINDS, doc=TOOLTIPS["input_kind"], label="input")
     amplitude = param.Number(2.0, bounds=(-10.0, 10.0), doc=TOOLTIPS["amplitude"], label="amplitude")
-    input_weight = param.Number(1.0, bounds=(-5.0, 5.0), doc=TOOLTIPS["input_weight"], label="weight")
+    input_weight = param.Number(1.5, bounds=(-5.0, 5.0), doc=TOOLTIPS["input_weight"], label="weight")
     onset = param.Number(100.0, bounds=(0.0, 5000.0), doc=TOOLTIPS["onset"], label="onset (ms)")
     period = param.Number(100.0, bounds=(1.0, 1000.0), doc=TOOLTIPS["period"], label="period (ms)")
-    width = param.Number(20.0, bounds=(0.1, 500.0), doc=TOOLTIPS["width"], label="pulse width (ms)")
+    width = param.Number(20.0, bounds=(0.5, 500.0), doc=TOOLTIPS["width"], label="pulse width (ms)")
     connection = param.Selector(default="delayed", objects=["instantaneous", "delayed"],
                                 doc=TOOLTIPS["connection"], label="connection")
     input_delay = param.Number(1.0, bounds=(0.01, MAX_DELAY_MS), doc=TOOLTIPS["input_delay"], label="delay (ms)")
@@ -94,8 +94,8 @@ class ExplorerState(param.Parameterized):
         return model.Params(**{f: getattr(self, f) for f in NEST_FIELDS})
 
     def delay_steps(self, delay_ms: float) -> int:
-        """NEST rounds a delay to the grid, with one step at least."""
-        return max(1, int(round(delay_ms / self.dt)))
+        """A delay on NEST's grid (halves round up), one step at least (NEST refuses less)."""
+        return max(1, model.delay_steps_for(delay_ms, self.dt))
 
     def to_network(self) -> model.Network:
         params = self.to_params()
@@ -135,9 +135,13 @@ class ExplorerState(param.Parameterized):
     def settings(self) -> dict:
         return {name: getattr(self, name) for name in self.param if name != "name"}
 
-    def check(self, values: dict) -> list[str]:
-        """Why each value would be refused (empty when all are acceptable); changes nothing."""
-        problems = []
+    def normalize(self, values: dict) -> tuple[dict, list[str]]:
+        """Values converted to their parameters' types, and why any would be refused.
+
+        Changes nothing: the caller applies ``clean`` only when ``problems`` is empty, so a
+        set of settings is taken whole or not at all.
+        """
+        clean, problems = {}, []
         for name, value in values.items():
             if name not in self.param or name == "name":
                 problems.append(f"unknown setting {name!r}")
@@ -145,21 +149,40 @@ class ExplorerState(param.Parameterized):
             p = self.param[name]
             label = p.label or name
             if isinstance(p, param.Selector):
-                if value not in p.objects:
+                match = [o for o in p.objects if o == value or str(o) == str(value) or _same_number(o, value)]
+                if match:
+                    clean[name] = match[0]
+                else:
                     problems.append(f"{label} = {value!r} is not one of {p.objects}")
                 continue
             if isinstance(p, param.Boolean):
-                if not isinstance(value, (bool, np.bool_)):
+                if isinstance(value, (bool, np.bool_)):
+                    clean[name] = bool(value)
+                else:
                     problems.append(f"{label} must be True or False, got {value!r}")
                 continue
             try:
+                if isinstance(value, (bool, np.bool_, str)):
+                    raise TypeError
                 number = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 problems.append(f"{label} must be a number, got {value!r}")
                 continue
             lo, hi = p.bounds
             if not np.isfinite(number) or number < lo or number > hi:
                 problems.append(f"{label} = {value!r} is outside the allowed range [{lo}, {hi}]")
-            elif isinstance(p, param.Integer) and not number.is_integer():
-                problems.append(f"{label} must be a whole number, got {value!r}")
-        return problems
+            elif isinstance(p, param.Integer):
+                if number.is_integer():
+                    clean[name] = int(number)
+                else:
+                    problems.append(f"{label} must be a whole number, got {value!r}")
+            else:
+                clean[name] = number
+        return clean, problems
+
+
+def _same_number(a, b) -> bool:
+    try:
+        return not isinstance(b, bool) and float(a) == float(b)
+    except (TypeError, ValueError, OverflowError):
+        return False

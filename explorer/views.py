@@ -37,17 +37,24 @@ def _joined(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             _f32(np.concatenate([y, gap], axis=1).ravel()))
 
 
-def _envelope(t, lo, hi, columns):
+def _envelope(t, lo, hi, columns, mid=None):
+    """Per bin: centre time, min of ``lo``, max of ``hi`` (a band drawn no thinner than it is)
+    and, if given, the mean of ``mid``."""
     n = t.shape[0]
     if n <= 2 * columns:
-        return t, lo, hi
+        return t, lo, hi, mid
     size = -(-n // columns)
     bins = -(-n // size)
     pad = bins * size - n
+
     def fold(a, fill):
         return np.concatenate([a, np.full(pad, fill)]).reshape(bins, size)
-    tc = np.concatenate([t, np.full(pad, t[-1])]).reshape(bins, size)
-    return tc.mean(axis=1), fold(lo, np.inf).min(axis=1), fold(hi, -np.inf).max(axis=1)
+
+    counts = np.full(bins, size)
+    counts[-1] -= pad
+    centre = fold(t, 0.0).sum(axis=1) / counts
+    mid_mean = None if mid is None else fold(mid, 0.0).sum(axis=1) / counts
+    return centre, fold(lo, np.inf).min(axis=1), fold(hi, -np.inf).max(axis=1), mid_mean
 
 
 class Figures:
@@ -76,7 +83,7 @@ class Figures:
         legend = Legend(items=[("trials", [trials]), ("mean over trials", [mean]), ("± 1 sd", [band]),
                                ("theory mean ± sd", self.theory_renderers)],
                         location="top_left", click_policy="hide", background_fill_alpha=0.7)
-        self.rates.add_layout(legend)
+        self.rates.add_layout(legend, "right")  # beside the plot: never over an onset or a switch
 
         self.noise = figure(height=170, sizing_mode="stretch_width", tools=tools, x_range=self.rates.x_range,
                             active_scroll="xwheel_zoom", x_axis_label="time (ms)",
@@ -110,14 +117,13 @@ class Figures:
         self.trials_source.data = {"t": xs, "rate": ys}
         tm, ym = minmax(t, frame.mean, LINE_COLUMNS)
         self.mean_source.data = {"t": _f32(tm), "rate": _f32(ym)}
-        tb, lo, hi = _envelope(t, frame.mean - frame.sd, frame.mean + frame.sd, LINE_COLUMNS)
+        tb, lo, hi, _ = _envelope(t, frame.mean - frame.sd, frame.mean + frame.sd, LINE_COLUMNS)
         self.band_source.data = {"t": _f32(tb), "lower": _f32(lo), "upper": _f32(hi)}
         if frame.theory_mean is None:
             self.theory_source.data = {k: _f32([]) for k in ("t", "mean", "lower", "upper")}
         else:
             m, s = frame.theory_mean, frame.theory_sd
-            tt2, lo2, hi2 = _envelope(t, m - s, m + s, LINE_COLUMNS)
-            _, mean2, _ = _envelope(t, m, m, LINE_COLUMNS)
+            tt2, lo2, hi2, mean2 = _envelope(t, m - s, m + s, LINE_COLUMNS, mid=m)
             self.theory_source.data = {"t": _f32(tt2), "mean": _f32(mean2), "lower": _f32(lo2), "upper": _f32(hi2)}
         for r in self.theory_renderers:
             r.visible = frame.theory_mean is not None
@@ -126,7 +132,8 @@ class Figures:
         self.noise_source.data = {"t": xs, "noise": ys}
         lo_h, hi_h = frame.h_visited
         self.visited.left, self.visited.right = lo_h, hi_h
-        self.point_source.data = {"h": _f32([frame.operating_point[0]]), "phi": _f32([frame.operating_point[1]])}
+        points = frame.operating_points
+        self.point_source.data = {"h": _f32([h for h, _ in points]), "phi": _f32([f for _, f in points])}
 
     def show_transfer_curve(self, params: model.Params, visited: tuple[float, float]) -> None:
         """Cheap: follows every slider value of g, beta, theta without a simulation."""

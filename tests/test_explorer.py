@@ -2,6 +2,7 @@
 
 import jax
 import numpy as np
+import param
 import pytest
 
 import model
@@ -127,6 +128,8 @@ def test_out_of_range_is_refused_visibly_and_changes_nothing(app):
     assert app.message.visible and "tau (ms) = -1.0 is outside the allowed range [0.1, 100.0]" in app.message.object
     assert app.state.settings() == before and app.refreshes == refreshes
     assert not app.apply(dt=0.3)
+    assert not app.apply(mu=3.0, n_trials=7.5) and app.state.mu == before["mu"]  # all or nothing
+    assert not app.apply(n_trials=True) and not app.apply(tau="5")
     assert not app.apply(linear_summation="yes")
     assert not app.apply(nonsense=1)
     assert app.apply(mu=0.5) and not app.message.visible
@@ -137,6 +140,9 @@ def test_too_many_samples_keeps_the_last_picture(app):
     app.apply(duration=10000.0, dt=0.01, n_trials=1000)
     assert app.message.visible and "trials x steps" in app.message.object
     np.testing.assert_array_equal(app.figures.trials_source.data["rate"], data)
+    # the widgets go back to what the picture shows
+    assert (app.state.duration, app.state.dt, app.state.n_trials) == (1000.0, 0.1, 20)
+    assert app.widgets["n_trials"].value == 20 and "restored" in app.message.object
     app.apply(n_trials=5)
     assert not app.message.visible
 
@@ -221,3 +227,23 @@ def test_transfer_curve_follows_each_value_before_the_simulation(app, monkeypatc
     phi = np.asarray(app.figures.curve_source.data["phi"], float)
     np.testing.assert_allclose(phi, 1.0 / (1 + np.exp(-4.0 * h)), rtol=1e-6)
     assert len(doc.callbacks) == 1  # the simulation is still queued
+
+
+def test_inert_controls_are_greyed_out(app):
+    assert app.widgets["rectify_rate"].disabled and not app.widgets["amplitude"].disabled
+    app.apply(rectify_output=True, connection="instantaneous", input_kind="pulse train")
+    assert not app.widgets["rectify_rate"].disabled
+    assert app.widgets["input_delay"].disabled and not app.widgets["width"].disabled
+    app.apply(input_kind="none")
+    assert all(app.widgets[n].disabled for n in ("amplitude", "input_weight", "onset", "period", "width"))
+
+
+def test_duration_slider_acts_on_release(app):
+    slider = app.widgets["duration"]
+    slider.value = 500.0  # dragging: the state (and the compiled shapes) stay
+    assert app.state.duration == 1000.0
+    with param.edit_constant(slider):
+        slider.value_throttled = 500.0  # released (the browser sets it; it is read-only here)
+    assert app.state.duration == 500.0
+    app.apply(duration=300.0)
+    assert slider.value == 300.0
