@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from explorer.frame import Frame, FrameMaker
-from explorer.state import ExplorerState, TOOLTIPS
+from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer.views import Figures
 
 CSS = """
@@ -101,7 +101,11 @@ class Explorer(pn.viewable.Viewer):
             self.widgets[name], row = _widget(self.state, name)
             return row
 
+        self.presets = pn.widgets.Select(label="Preset", options=list(PRESETS), width=270,
+                                         description="Load a ready-made setting (the rest back to defaults)")
+        self.presets.param.watch(lambda e: self.apply(**ExplorerState.preset(e.new)), "value")
         self.sidebar = pn.Column(
+            self.presets,
             pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
             pn.Card(*map(w, ["g", "beta", "theta"]), title="Gain phi(h)", width=300),
             pn.Card(*map(w, ["linear_summation", "mult_coupling", "rectify_output", "rectify_rate"]),

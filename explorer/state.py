@@ -42,6 +42,23 @@ TOOLTIPS = {
 }
 
 NEST_FIELDS = model.Params.fields
+
+# Starting points for a class: each is the defaults plus these settings.
+PRESETS = {
+    "Defaults: a step into the sigmoid": {},
+    "Bistable switch (autapse + sine)": dict(
+        g=2.0, beta=6.0, theta=1.0, sigma=0.2, w_self=1.0, self_delay=1.0, input_kind="sine",
+        amplitude=2.5, input_weight=1.0, period=500.0, onset=100.0, duration=2000.0),
+    "Noise-driven switching": dict(
+        g=2.0, beta=6.0, theta=1.0, sigma=0.9, w_self=1.0, input_kind="none", duration=3000.0),
+    "Rectified rate": dict(mu=-0.8, sigma=1.0, rectify_output=True, rectify_rate=0.0,
+                           input_kind="pulse train", amplitude=3.0, period=200.0, width=50.0),
+    "Integrator (lambda = 0)": dict(lambda_=0.0, sigma=0.5, mu=-0.5, input_kind="none"),
+    "mult_coupling: phi(ex) + phi(in)": dict(mult_coupling=True, sigma=0.3, input_kind="sine",
+                                              amplitude=3.0, input_weight=-1.5, period=300.0),
+    "Per-event gain (linear_summation off)": dict(linear_summation=False, sigma=0.3, input_kind="ramp",
+                                                   amplitude=6.0, input_weight=2.0, onset=0.0),
+}
 INPUT_KINDS = ["none", "step", "pulse train", "sine", "ramp"]
 MAX_DELAY_MS = 20.0
 
@@ -131,6 +148,12 @@ class ExplorerState(param.Parameterized):
             return ()
         return (model.ExternalInput(self.input_rate(), weight=self.input_weight,
                                     delay_steps=self.input_delay_steps()),)
+
+    @classmethod
+    def preset(cls, name: str) -> dict:
+        """The full settings of a preset: the defaults with the preset's own values."""
+        defaults = cls().settings()
+        return defaults | PRESETS[name]
 
     def settings(self) -> dict:
         return {name: getattr(self, name) for name in self.param if name != "name"}

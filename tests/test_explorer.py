@@ -247,3 +247,22 @@ def test_duration_slider_acts_on_release(app):
     assert app.state.duration == 500.0
     app.apply(duration=300.0)
     assert slider.value == 300.0
+
+
+@pytest.mark.parametrize("name", list(__import__("explorer.state", fromlist=["PRESETS"]).PRESETS))
+def test_presets_load_and_match_the_model(app, name):
+    from explorer.state import ExplorerState
+    app.presets.value = name
+    assert not app.message.visible
+    assert app.state.settings() == ExplorerState.preset(name)
+    assert_plot_shows_model(app)
+
+
+def test_bistable_preset_switches_and_holds(app):
+    app.presets.value = "Bistable switch (autapse + sine)"
+    mean = np.asarray(app.frame.mean)
+    t = app.frame.times
+    high = [pt.rate for pt in model.theory.fixed_points(app.state.to_params(), w_self=1.0) if pt.stable][-1]
+    assert mean[(t > 60) & (t < 100)].max() < 0.3  # low before the input
+    assert mean[(t > 200) & (t < 300)].min() > 0.8 * high  # switched on by the positive half-wave
+    assert mean[(t > 450) & (t < 550)].max() < 0.3  # and off again by the negative one
