@@ -32,6 +32,7 @@ class Frame:
     mean: np.ndarray  # (n_steps,) over all trials
     sd: np.ndarray
     noise: np.ndarray  # (NOISE_TRIALS, n_steps) sigma * xi
+    noise_key: tuple  # what the noise depends on: frozen, it changes only with these
     theory_mean: np.ndarray | None  # exact mean trajectory, when theory applies
     theory_sd: np.ndarray | None
     theory_note: str
@@ -110,6 +111,7 @@ class FrameMaker:
         compute_ms = 1e3 * (time.perf_counter() - t0)
         return Frame(
             times=res.times, trials=trials, mean=mean, sd=sd, noise=noise,
+            noise_key=(state.seed, state.sigma, n_trials, n_steps, state.dt),
             theory_mean=theory_mean, theory_sd=theory_sd, theory_note=note,
             h_visited=(h_lo, h_hi),
             operating_points=[(h, float(theory.transfer(h, p))) for h in h_last],

@@ -15,8 +15,8 @@ import model
 from .decimate import minmax
 from .frame import Frame
 
-TRACE_POINT_BUDGET = 16_000  # points for all thin trial lines together
-LINE_COLUMNS = 1_000  # min-max bins for the mean, band, theory and noise lines
+TRACE_POINT_BUDGET = 12_000  # points for all thin trial lines together
+LINE_COLUMNS = 800  # min-max bins for the mean, band, theory and noise lines
 
 PALETTE = {
     "trial": "#6b8fb5", "mean": "#0b3d6e", "band": "#f2a541", "theory": "#c0392b",
@@ -61,6 +61,7 @@ class Figures:
     """The rate, noise and transfer-curve figures and their data sources."""
 
     def __init__(self):
+        self._noise_key = None
         tools = "xpan,xwheel_zoom,box_zoom,reset,save"
         self.rates = figure(height=380, sizing_mode="stretch_width", tools=tools,
                             active_scroll="xwheel_zoom", x_axis_label="time (ms)",
@@ -127,9 +128,11 @@ class Figures:
             self.theory_source.data = {"t": _f32(tt2), "mean": _f32(mean2), "lower": _f32(lo2), "upper": _f32(hi2)}
         for r in self.theory_renderers:
             r.visible = frame.theory_mean is not None
-        tn, yn = minmax(t, frame.noise, LINE_COLUMNS // 2)
-        xs, ys = _joined(tn, yn)
-        self.noise_source.data = {"t": xs, "noise": ys}
+        if frame.noise_key != self._noise_key:  # frozen noise: most changes leave it as it is
+            tn, yn = minmax(t, frame.noise, LINE_COLUMNS // 2)
+            xs, ys = _joined(tn, yn)
+            self.noise_source.data = {"t": xs, "noise": ys}
+            self._noise_key = frame.noise_key
         lo_h, hi_h = frame.h_visited
         self.visited.left, self.visited.right = lo_h, hi_h
         points = frame.operating_points
