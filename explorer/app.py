@@ -116,6 +116,8 @@ class Explorer(pn.viewable.Viewer):
             pn.Card(*map(w, ["duration", "dt", "n_trials", "seed"]), new_noise, title="Run", width=300),
             width=320, scroll=True, height_policy="max",
         )
+        self._onset_within_run()
+        self.state.param.watch(lambda _: self._onset_within_run(), "duration")
         self._show_inert_controls()
         # After the widgets' own links (precedence 0): a refusal may then put values back.
         self.state.param.watch(self._on_change, SIMULATION_FIELDS, precedence=10)
@@ -159,6 +161,12 @@ class Explorer(pn.viewable.Viewer):
         self.message.visible = True
 
     # -- updates -------------------------------------------------------------------------
+    def _onset_within_run(self) -> None:
+        """The onset slider spans the run: an input starting after its end would show nothing."""
+        self.widgets["onset"].end = self.state.duration
+        if self.state.onset > self.state.duration:
+            self.state.onset = self.state.duration
+
     def _show_inert_controls(self) -> None:
         for name, inert in INERT.items():
             self.widgets[name].disabled = inert(self.state)

@@ -81,7 +81,7 @@ class ExplorerState(param.Parameterized):
     input_kind = param.Selector(default="step", objects=INPUT_KINDS, doc=TOOLTIPS["input_kind"], label="input")
     amplitude = param.Number(2.0, bounds=(-10.0, 10.0), doc=TOOLTIPS["amplitude"], label="amplitude")
     input_weight = param.Number(1.5, bounds=(-5.0, 5.0), doc=TOOLTIPS["input_weight"], label="weight")
-    onset = param.Number(100.0, bounds=(0.0, 5000.0), doc=TOOLTIPS["onset"], label="onset (ms)")
+    onset = param.Number(100.0, bounds=(0.0, 10000.0), doc=TOOLTIPS["onset"], label="onset (ms)")
     period = param.Number(100.0, bounds=(1.0, 1000.0), doc=TOOLTIPS["period"], label="period (ms)")
     width = param.Number(20.0, bounds=(0.5, 500.0), doc=TOOLTIPS["width"], label="pulse width (ms)")
     connection = param.Selector(default="delayed", objects=["instantaneous", "delayed"],

@@ -266,3 +266,12 @@ def test_bistable_preset_switches_and_holds(app):
     assert mean[(t > 60) & (t < 100)].max() < 0.3  # low before the input
     assert mean[(t > 200) & (t < 300)].min() > 0.8 * high  # switched on by the positive half-wave
     assert mean[(t > 450) & (t < 550)].max() < 0.3  # and off again by the negative one
+
+
+def test_onset_slider_spans_the_run(app):
+    assert app.widgets["onset"].end == 1000.0
+    app.apply(duration=3000.0, onset=2500.0)
+    assert app.widgets["onset"].end == 3000.0 and app.state.onset == 2500.0
+    app.apply(duration=2000.0)
+    assert app.widgets["onset"].end == 2000.0 and app.state.onset == 2000.0
+    assert_plot_shows_model(app)
