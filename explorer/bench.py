@@ -36,7 +36,7 @@ INSTRUMENT = """(name) => {
 }"""
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -55,7 +55,7 @@ def _wait_http(url, proc, timeout=120.0):
     raise TimeoutError(url)
 
 
-def _slider_handle(page, title_prefix):
+def slider_handle(page, title_prefix):
     titles = page.locator(".bk-slider-title").all_inner_texts()
     index = next(i for i, t in enumerate(titles) if t.split(":")[0] == title_prefix)
     return page.locator(".noUi-handle").nth(index)
@@ -63,7 +63,7 @@ def _slider_handle(page, title_prefix):
 
 def measure(page, source_name, slider_title, presses, received):
     page.evaluate(INSTRUMENT, source_name)
-    handle = _slider_handle(page, slider_title)
+    handle = slider_handle(page, slider_title)
     handle.focus()
     for _ in range(3):  # warm-up presses, not counted
         page.evaluate("window.__t0 = performance.now()")
@@ -92,7 +92,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "explorer/floor_app.py",
            "--port", str(port), "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
     base = f"http://127.0.0.1:{port}"

@@ -106,7 +106,7 @@ class FrameMaker:
             theory_mean = np.asarray(model.simulate(quiet, state.t_sim(), state.dt, inputs).rate[0, :, 0])
             theory_sd = self._theory_sd(net.params, state.dt, n_steps)
             note = "Dashed: exact mean ± sd of NEST's discrete scheme (model.theory)."
-        h_lo, h_hi, h_last = self._gain_arguments(state, trials)
+        h_lo, h_hi, h_last = self._gain_arguments(state, inputs, trials)
         p = net.params
         compute_ms = 1e3 * (time.perf_counter() - t0)
         return Frame(
@@ -119,7 +119,7 @@ class FrameMaker:
         )
 
     @staticmethod
-    def _gain_arguments(state: ExplorerState, trials: np.ndarray):
+    def _gain_arguments(state: ExplorerState, inputs, trials: np.ndarray):
         """What phi was applied to during the run: its range, and its values in the last step.
 
         Follows the model's semantics (``step.summed_drive``) for the events of each step: the
@@ -133,12 +133,9 @@ class FrameMaker:
         n_steps = trials.shape[1]
         steps = np.arange(n_steps)
         events = []  # (value (shown or 1, n_steps), weight, arrived (n_steps,))
-        if state.input_kind != "none":
-            d = state.input_delay_steps()
-            delivered = np.zeros(n_steps)
-            if d < n_steps:
-                delivered[d:] = state.input_rate()[: n_steps - d]
-            events.append((delivered[None, :], state.input_weight, steps >= d))
+        for inp in inputs:  # delivered exactly as the model delivers it
+            delivered, arrived, weights = inp.lay_out(n_steps, 1)
+            events.append((delivered[None, :], float(weights[0]), arrived))
         if state.w_self != 0.0:
             d = state.delay_steps(state.self_delay)
             carried = np.zeros_like(trials)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,14 @@ import jax
 import numpy as np
 
 import model
+from explorer.bench import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle  # noqa: F401  (shared with the benchmark)
 from explorer.state import ExplorerState
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "artifacts"
 
 READY = """() => { const d = window.Bokeh && Bokeh.documents[0];
   const s = d && d.get_model_by_name('trials_source'); return !!(s && s.data.t.length > 0); }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

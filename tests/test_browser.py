@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, panel_server, plotted_traces,
-                           source, wait_until_plot_matches_model, widget_values)
+                           slider_handle, source, wait_until_plot_matches_model, widget_values)
 from tests.conftest import IN_CI, require
 
 
@@ -53,12 +53,6 @@ def open_app(browser, url):
     page.goto(url)
     page.wait_for_function(READY, timeout=90_000)
     return page, watch
-
-
-def slider_handle(page, title_prefix):
-    titles = page.locator(".bk-slider-title").all_inner_texts()
-    index = next(i for i, t in enumerate(titles) if t.split(":")[0] == title_prefix)
-    return page.locator(".noUi-handle").nth(index)
 
 
 def test_page_loads_offline_cleanly_and_matches_model(browser, url):
