@@ -2,18 +2,27 @@
 
 The dynamics (``step.py``) know nothing about it beyond calling ``phi``; NEST's
 multiplicative-coupling factors ``H_ex``/``H_in`` are 1 for the sigmoid and so do not
-appear at all.
+appear at all. Given only NumPy values (the theory, the dashboard's curve) it computes in
+NumPy: a dispatched JAX operation per call would cost more than the arithmetic.
 """
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+
+
+def _xp(*args):
+    return jnp if any(isinstance(a, jax.Array) for a in args) else np
 
 
 def phi(h, g, beta, theta):
     """``phi(h) = g / (1 + exp(-beta (h - theta)))``, elementwise, broadcasting."""
-    return g / (1.0 + jnp.exp(-beta * (h - theta)))
+    xp = _xp(h, g, beta, theta)
+    return g / (1.0 + xp.exp(-beta * (h - theta)))
 
 
 def phi_slope(h, g, beta, theta):
     """``d phi / d h = beta * phi * (1 - phi / g)``, written to stay finite for g == 0."""
-    s = 1.0 / (1.0 + jnp.exp(-beta * (h - theta)))
+    xp = _xp(h, g, beta, theta)
+    s = 1.0 / (1.0 + xp.exp(-beta * (h - theta)))
     return g * beta * s * (1.0 - s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections import OrderedDict
 
 import jax
 import jax.numpy as jnp
@@ -20,7 +21,8 @@ import jax.numpy as jnp
 
 def float_dtype():
     """float64 when JAX's x64 mode is on, float32 otherwise."""
-    return jnp.zeros(()).dtype
+    # Read from the config: creating an array to ask costs ~0.1 ms per call.
+    return jnp.dtype("float64" if jax.config.read("jax_enable_x64") else "float32")
 
 
 def as_key(key) -> jax.Array:
@@ -49,14 +51,27 @@ def _draw(key, *, n_trials, n_steps, n_units, dtype):
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FrozenNoise:
-    """One noise realisation, stored time-major; pass it as ``simulate(..., xi=noise)``."""
+    """One noise realisation, stored time-major; pass it as ``simulate(..., xi=noise)``.
+
+    It also keeps what ``simulate`` filtered out of it (see ``noise_response.py``), so runs that
+    only move mu, g, beta, theta, sigma, a switch or an input cost a single noiseless trace.
+    """
 
     draws: jax.Array  # (n_steps, n_trials, n_units)
+    responses: OrderedDict = dataclasses.field(default_factory=OrderedDict, init=False, repr=False)
 
     @classmethod
     def draw(cls, key, *, n_trials: int, n_steps: int, n_units: int = 1) -> "FrozenNoise":
         return cls(_draw(as_key(key), n_trials=n_trials, n_steps=n_steps, n_units=n_units,
                          dtype=float_dtype()))
+
+    @classmethod
+    def from_xi(cls, xi) -> "FrozenNoise":
+        """Given draws (n_trials, n_steps, n_units), e.g. NEST's recorded noise / sigma."""
+        xi = jnp.asarray(xi, float_dtype())
+        if xi.ndim != 3:
+            raise ValueError(f"xi must have shape (n_trials, n_steps, n_units), got {xi.shape}")
+        return cls(jnp.swapaxes(xi, 0, 1))
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -26,28 +26,23 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .compiles import note_trace, trace_count  # noqa: F401  (trace_count is public API)
 from .gain import phi
 from .inputs import ExternalInput
+from .moments import moments_from_sums, moments_over_trials, shifted_sums
 from .network import Network, check_int
 from .noise import FrozenNoise, as_key, draw_time_major, float_dtype
+from .noise_response import noise_response
 from .params import FIELDS, SWITCH_FIELDS, Params
 from .propagators import propagators
+from .sharding import place_trials, split_trials, trial_mesh
 from .step import event_value, nest_step, split_by_sign, summed_drive
 
 METHODS = ("auto", "sequential", "parallel")
 # Stands for "no rectification" in max(A y + B, R): a floor below any reachable rate that
 # stays finite under A * R + B (a true -inf would give nan if P1 underflows to 0).
 _NO_FLOOR = -1e30
-
-_trace_counter = [0]
-
-
-def trace_count() -> int:
-    """How many times the simulation program has been traced (= compiled) in this process."""
-    return _trace_counter[0]
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SimulationResult:
@@ -56,13 +51,18 @@ class SimulationResult:
     sigma: np.ndarray  # (n_units,)
     draws: Any  # the standard-normal draws used, time-major or not (see ``draws_time_major``)
     draws_time_major: bool
-    # (mean, var) over all trials, computed during the run when not every trial was kept;
-    # otherwise computed from ``rate`` on first use (a run that never asks pays nothing).
+    # (mean, var) over all trials, computed during the run when not every trial was kept or
+    # when they came with the noise response; otherwise computed from ``rate`` on first use
+    # (a run that never asks pays nothing).
     moments: tuple[jax.Array, jax.Array] | None = None
+    # (n_steps, n_units): the same run without noise, where the run computed it on the way
+    # (frozen noise, no rectification, no coupling; see noise_response.py). There the rate is
+    # Gaussian and this is its exact mean trajectory.
+    noiseless: jax.Array | None = None
 
     @functools.cached_property
     def _trial_moments(self) -> tuple[jax.Array, jax.Array]:
-        return self.moments if self.moments is not None else _moments_over_trials(self.rate)
+        return self.moments if self.moments is not None else moments_over_trials(self.rate)
 
     @property
     def trial_mean(self) -> jax.Array:
@@ -185,26 +185,36 @@ def simulate(
         layout, noise_source = "key", as_key(key)
     else:
         if isinstance(xi, FrozenNoise):
-            layout, shape, noise_source = "time_major", xi.shape, jnp.asarray(xi.draws, dtype)
+            noise_source = xi.draws if xi.draws.dtype == dtype else jnp.asarray(xi.draws, dtype)
+            layout, shape = "time_major", xi.shape
         else:
             noise_source = jnp.asarray(xi, dtype)
             layout, shape = "trial_major", noise_source.shape
         if shape != expected:
             raise ValueError(f"xi must have shape (n_trials, n_steps, n_units) = {expected}, got {shape}")
-        if mesh is not None:
-            spec = PartitionSpec(None, "trials") if layout == "time_major" else PartitionSpec("trials")
-            noise_source = jax.device_put(noise_source, NamedSharding(mesh, spec))
+        noise_source = place_trials(noise_source, mesh, 1 if layout == "time_major" else 0)
 
     p = _as_arrays(net.params, dtype)
     y0 = np.broadcast_to(np.asarray(net.initial_rate, dtype), (n_units,))
     w_inst = None if net.w_inst is None else np.asarray(net.w_inst, dtype)
     w_delayed = None if net.w_delayed is None else np.asarray(net.w_delayed, dtype)
     delays = None if net.w_delayed is None else np.asarray(net.delay_steps, np.int32)
-    (rate, drawn, moments), last_finite = _run(
-        p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
-        n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
-        history_steps=net.history_steps if net.w_delayed is not None else 0, noise_layout=layout,
-    )
+    linear = (layout == "time_major" and not net.coupled and not np.any(p.rectify_output)
+              and xi.draws.dtype == dtype)
+    if linear:  # y = noiseless run + c * (filtered frozen noise, kept with the noise)
+        response = noise_response(xi, p.tau, p.lambda_, dt, n_recorded=n_recorded, method=method, mesh=mesh)
+        rate, moments, noiseless = _run_on_response(
+            p, np.asarray(dt, dtype), y0, external, response.z_recorded, response.z_mean,
+            response.z_var, n_steps=n_steps, method=method,
+        )
+        drawn, last_finite = None, response.finite
+    else:
+        noiseless = None
+        (rate, drawn, moments), last_finite = _run(
+            p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
+            n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
+            history_steps=net.history_steps if net.w_delayed is not None else 0, noise_layout=layout,
+        )
     # A non-finite draw propagates to the end of its trial, so the last step finds it for
     # free; only then is xi itself scanned (the rates may also overflow on their own).
     if xi is not None and not bool(last_finite) and not bool(jnp.all(jnp.isfinite(noise_source))):
@@ -212,7 +222,7 @@ def simulate(
     draws = drawn if layout == "key" else noise_source
     return SimulationResult(
         times=dt * np.arange(1, n_steps + 1), rate=rate, sigma=np.broadcast_to(p.sigma, (n_units,)),
-        draws=draws, draws_time_major=layout != "trial_major", moments=moments,
+        draws=draws, draws_time_major=layout != "trial_major", moments=moments, noiseless=noiseless,
     )
 
 
@@ -262,49 +272,6 @@ def _network_buffers(pre_rate, w_ex, w_in, p: Params, uniform_gain: bool):
     return split_by_sign(w, value, axis=1)
 
 
-def _shifted_sums(y, axis):
-    """One-pass sums for the moments over the trial axis, shifted by the first trial's value.
-
-    The shift keeps ``sum(d^2) - sum(d)^2 / n`` accurate in float32 (d is of the order of the
-    spread, not of the mean); one pass is several times faster than mean-then-deviations.
-    """
-    ref = jax.lax.index_in_dim(y, 0, axis, keepdims=True)
-    d = y - ref
-    return jnp.squeeze(ref, axis), jnp.sum(d, axis=axis), jnp.sum(d * d, axis=axis)
-
-
-def _moments(ref, s1, s2, n):
-    return ref + s1 / n, jnp.maximum(s2 - s1 * s1 / n, 0.0) / max(n - 1, 1)
-
-
-@jax.jit
-def _moments_over_trials(rate):
-    """Per-step mean and variance of ``rate`` (n_trials, n_steps, n_units) over its trials."""
-    return _moments(*_shifted_sums(rate, 0), rate.shape[0])
-
-
-@functools.lru_cache(maxsize=None)
-def _mesh(n_devices: int) -> Mesh:
-    return Mesh(np.array(jax.devices()[:n_devices]), ("trials",))
-
-
-def trial_mesh(n_trials: int) -> Mesh | None:
-    """A 1-D mesh over all devices when trials split evenly across them, else None."""
-    n = jax.device_count()
-    if n < 2 or n_trials % n:
-        return None
-    return _mesh(n)
-
-
-def _split_trials(x, mesh, axis):
-    """Ask the compiler to keep ``x``'s trial axis split across the mesh."""
-    if mesh is None:
-        return x
-    spec = [None] * x.ndim
-    spec[axis] = "trials"
-    return jax.lax.with_sharding_constraint(x, NamedSharding(mesh, PartitionSpec(*spec)))
-
-
 @functools.partial(
     jax.jit,
     static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh", "noise_layout"),
@@ -313,12 +280,26 @@ def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
          n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
     """Returns ((rate (n_recorded, n_steps, n_units), drawn noise or None, (mean, var) or None),
     whether every trial's last rate is finite)."""
-    _trace_counter[0] += 1
+    note_trace()
     out = _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
                            n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout)
     rate, _, moments = out
     last = moments[0][-1] if moments is not None else rate[:, -1]
     return out, jnp.all(jnp.isfinite(last))
+
+
+@functools.partial(jax.jit, static_argnames=("n_steps", "method"))
+def _run_on_response(p, dt, y0, external, z_recorded, z_mean, z_var, *, n_steps, method):
+    """Rates and their moments as ``q + c z`` (see ``noise_response.py``): ``q`` is the
+    noiseless run, ``c = noise_factor * sigma``, ``z`` the kept response to the noise."""
+    note_trace()
+    n_units = y0.shape[0]
+    silent = jnp.zeros((n_steps, 1, n_units), y0.dtype)
+    q = _simulate_traced(p, dt, y0, None, None, None, external, silent,
+                         1, n_steps, method, 0, 1, None, "time_major")[0][0]  # (n_steps, n_units)
+    p = _per_unit(p, n_units)
+    c = propagators(p.tau, p.lambda_, dt).noise_factor * p.sigma
+    return q + c * z_recorded, (q + c * z_mean, c * c * z_var), q
 
 
 def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
@@ -333,7 +314,7 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
         xi = jnp.swapaxes(noise_source, 0, 1)
     else:
         xi = noise_source
-    xi = _split_trials(xi, mesh, 1)  # (n_steps, n_trials, n_units) from here on
+    xi = split_trials(xi, mesh, 1)  # (n_steps, n_trials, n_units) from here on
     drawn = xi if noise_layout == "key" else None
     ext_ex, ext_in = external_buffers(external, p)
 
@@ -341,7 +322,7 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
         first, second = summed_drive(ext_ex, ext_in, p)
         if method == "parallel":
             rate = _parallel_uncoupled(y0, xi, first[:, None], second[:, None], p, prop)
-            moments = _moments(*_shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
+            moments = moments_from_sums(*shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
             return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, moments
 
         # All trials advance together: y is (n_trials, n_units), time is the scan axis.
@@ -352,13 +333,13 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
         def body(y, xs):
             xi_n, first_n, second_n = xs
             y = nest_step(y, xi_n, first_n, second_n, p, prop)
-            return y, ((y[:n_recorded], *_shifted_sums(y, 0)) if in_loop else y)
+            return y, ((y[:n_recorded], *shifted_sums(y, 0)) if in_loop else y)
 
-        y_start = _split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
+        y_start = split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
         out = jax.lax.scan(body, y_start, (xi, first, second))[1]
         if in_loop:
             recorded, *sums = out
-            return jnp.swapaxes(recorded, 0, 1), drawn, _moments(*sums, n_trials)
+            return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
         return jnp.swapaxes(out, 0, 1), drawn, None
 
     split = lambda w: (jnp.where(w >= 0, w, 0.0), jnp.where(w < 0, w, 0.0))  # noqa: E731
@@ -395,7 +376,7 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
         return jax.lax.scan(body, carry, (xi_trial, ext_ex, ext_in))[1]
 
     rate = jax.vmap(trial, in_axes=1, out_axes=1)(xi)  # (n_steps, n_trials, n_units)
-    moments = _moments(*_shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
+    moments = moments_from_sums(*shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
     return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, moments
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -28,13 +29,17 @@ __all__ = [
 ]
 
 
+def _as_input(h):
+    return h if isinstance(h, jax.Array) else np.asarray(h, float)
+
+
 def transfer(h, p: Params):
-    """The gain ``phi(h)`` with ``p``'s g, beta, theta."""
-    return phi(jnp.asarray(h), p.g, p.beta, p.theta)
+    """The gain ``phi(h)`` with ``p``'s g, beta, theta (NumPy float64 for NumPy input)."""
+    return phi(_as_input(h), p.g, p.beta, p.theta)
 
 
 def transfer_slope(h, p: Params):
-    return phi_slope(jnp.asarray(h), p.g, p.beta, p.theta)
+    return phi_slope(_as_input(h), p.g, p.beta, p.theta)
 
 
 def drive(p: Params, rates=(), weights=()):

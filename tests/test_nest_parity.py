@@ -45,12 +45,20 @@ def to_model(setup: NestSetup):
     return net, inputs
 
 
-def compare(nest, setup: NestSetup, method="auto"):
+def compare(nest, setup: NestSetup, way="auto"):
+    """``way``: a ``simulate`` method, or FROZEN: the noise as ``FrozenNoise``, which takes the
+    kept-noise-response path (``noise_response.py``) wherever the dynamics are linear."""
     times, rate, noise = run_nest(nest, setup)
     net, inputs = to_model(setup)
     sigma = np.broadcast_to(np.asarray(net.params.sigma, float), (net.n_units,))
     xi = np.where(sigma > 0, noise / np.where(sigma > 0, sigma, 1.0), 0.0)[None]
-    res = model.simulate(net, setup.t_sim, setup.dt, inputs, key=None, xi=xi, method=method)
+    if way == FROZEN:
+        xi = model.FrozenNoise.from_xi(xi)
+    res = model.simulate(net, setup.t_sim, setup.dt, inputs, key=None, xi=xi,
+                         method="auto" if way == FROZEN else way)
+    if way == FROZEN:  # the case must take the path it is meant to test
+        linear = not net.coupled and not np.any(net.params.rectify_output)
+        assert bool(xi.responses) == linear
     np.testing.assert_allclose(res.times, times, rtol=0, atol=1e-9)
     np.testing.assert_allclose(np.asarray(res.noise[0]), noise, rtol=0, atol=TOL)
     ours = np.asarray(res.rate[0])
@@ -61,45 +69,56 @@ def compare(nest, setup: NestSetup, method="auto"):
     return rate
 
 
-BOTH = ["sequential", "parallel"]
+FROZEN = "frozen noise"
+WAYS = ["sequential", "parallel", FROZEN]
 
 
-@pytest.mark.parametrize("method", BOTH)
-def test_defaults_with_mu(nest, method):
+@pytest.mark.parametrize("way", WAYS)
+def test_defaults_with_mu(nest, way):
     # sigma = 1 by default in NEST; phi(0) is added every step with no input at all.
-    compare(nest, NestSetup(units=[{"mu": 0.7}], t_sim=50.0), method)
+    compare(nest, NestSetup(units=[{"mu": 0.7}], t_sim=50.0), way)
 
 
-@pytest.mark.parametrize("method", BOTH)
-def test_noiseless_relaxes_to_mu_plus_phi0(nest, method):
-    rate = compare(nest, NestSetup(units=[{"mu": 1.0, "sigma": 0.0}], t_sim=100.0), method)
+@pytest.mark.parametrize("way", WAYS)
+def test_noiseless_relaxes_to_mu_plus_phi0(nest, way):
+    rate = compare(nest, NestSetup(units=[{"mu": 1.0, "sigma": 0.0}], t_sim=100.0), way)
     assert rate[-1, 0] == pytest.approx(1.5, abs=1e-4)  # (mu + phi(0)) / lambda
 
 
-@pytest.mark.parametrize("method", BOTH)
-def test_lambda_zero_euler_maruyama(nest, method):
-    compare(nest, NestSetup(units=[{"lambda": 0.0, "mu": 0.3, "sigma": 0.5}], t_sim=50.0), method)
+@pytest.mark.parametrize("way", WAYS)
+def test_lambda_zero_euler_maruyama(nest, way):
+    compare(nest, NestSetup(units=[{"lambda": 0.0, "mu": 0.3, "sigma": 0.5}], t_sim=50.0), way)
 
 
-@pytest.mark.parametrize("method", BOTH)
-def test_rectification_not_applied_to_initial_rate(nest, method):
+@pytest.mark.parametrize("way", WAYS)
+def test_rectification_not_applied_to_initial_rate(nest, way):
     setup = NestSetup(
         units=[{"mu": -0.6, "sigma": 0.8, "rectify_output": True, "rectify_rate": 0.1}],
         t_sim=100.0, initial_rates=[-0.3],
     )
-    rate = compare(nest, setup, method)
+    rate = compare(nest, setup, way)
     assert (rate == 0.1).sum() > 10  # the floor is actually hit
 
 
-@pytest.mark.parametrize("method", BOTH)
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("linear_summation", [True, False])
-def test_step_rate_generator_through_delayed_connection(nest, method, linear_summation):
+def test_step_rate_generator_through_delayed_connection(nest, way, linear_summation):
     unit = {"sigma": 0.0, "g": 2.0, "beta": 3.0, "theta": 0.5, "linear_summation": linear_summation}
     gens = [
         Generator([5.0, 20.0, 30.0], [1.0, -0.5, 2.0], [(0, 1.5, 2.0)]),
         Generator([12.0, 14.0], [0.8, 0.0], [(0, -2.0, 0.1)]),  # nominal delay of one step
     ]
-    compare(nest, NestSetup(units=[unit], t_sim=50.0, generators=gens), method)
+    compare(nest, NestSetup(units=[unit], t_sim=50.0, generators=gens), way)
+
+
+@pytest.mark.parametrize("way", ["auto", FROZEN])
+def test_per_unit_parameters_with_inputs_to_some_units(nest, way):
+    units = [{"mu": 0.2, "sigma": 0.3, "beta": 2.0, "lambda": 0.0},
+             {"mu": -0.1, "sigma": 0.4, "g": 1.5, "mult_coupling": True, "tau": 3.0},
+             {"linear_summation": False, "sigma": 0.6, "theta": 0.4}]
+    gens = [Generator([4.0, 9.0], [1.0, -2.0], [(0, 1.2, 1.0), (2, -0.8, 0.3)]),
+            Generator([2.0], [0.7], [(1, -1.5, 0.25)])]
+    compare(nest, NestSetup(units=units, t_sim=40.0, generators=gens), way)
 
 
 def test_instantaneous_pair(nest):
@@ -159,11 +178,11 @@ def test_heterogeneous_network_mixing_everything(nest):
     compare(nest, setup)
 
 
-@pytest.mark.parametrize("method", BOTH)
-def test_noise_replay_many_units(nest, method):
+@pytest.mark.parametrize("way", WAYS)
+def test_noise_replay_many_units(nest, way):
     units = [{"mu": m, "sigma": s, "tau": t} for m, s, t in
              zip(np.linspace(-1, 1, 12), np.linspace(0.1, 2.0, 12), np.linspace(2.0, 30.0, 12))]
-    compare(nest, NestSetup(units=units, t_sim=100.0), method)
+    compare(nest, NestSetup(units=units, t_sim=100.0), way)
 
 
 def test_half_step_delays_round_like_nest(nest):

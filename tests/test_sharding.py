@@ -25,6 +25,17 @@ SCRIPT = textwrap.dedent("""
             "max_diff": float(np.abs(np.asarray(split.rate) - np.asarray(whole.rate)).max()),
             "mean_diff": float(np.abs(np.asarray(split.trial_mean) - np.asarray(whole.trial_mean)).max()),
         }
+    # Frozen noise: the filtered response is computed on all four, and the result is the same.
+    noise = model.FrozenNoise.draw(3, n_trials=8, n_steps=500)
+    p = model.Params(mu=0.3, sigma=0.7)
+    split = model.simulate(p, 50.0, 0.1, n_trials=8, xi=noise, record_trials=4)
+    whole = model.simulate(p, 50.0, 0.1, n_trials=8, xi=noise.xi, record_trials=4, shard_trials=False)
+    (response,) = noise.responses.values()
+    out["frozen"] = {
+        "devices": len(split.rate.sharding.device_set),
+        "max_diff": float(np.abs(np.asarray(split.rate) - np.asarray(whole.rate)).max()),
+        "mean_diff": float(np.abs(np.asarray(split.trial_var) - np.asarray(whole.trial_var)).max()),
+    }
     # Not divisible: runs on one device; forcing it is an error.
     odd = model.simulate(model.Params(), 5.0, n_trials=6, key=0)
     out["odd_devices"] = len(odd.rate.sharding.device_set)
@@ -43,7 +54,7 @@ def test_trials_split_across_four_devices():
                           cwd=Path(__file__).resolve().parents[1], timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    for name in ("uncoupled", "coupled"):
+    for name in ("uncoupled", "coupled", "frozen"):
         assert out[name]["devices"] == 4, out
         assert out[name]["max_diff"] <= 1e-12 and out[name]["mean_diff"] <= 1e-12, out
     assert out["odd_devices"] == 1

@@ -55,6 +55,16 @@ def test_fifty_random_changes_compile_once():
         model.simulate(coupled(k), 20.0, 0.1, n_trials=2, key=k)
     assert model.trace_count() == before
 
+    # And with frozen noise, where unrectified runs reuse the filtered noise (noise_response.py)
+    # and rectified ones take the full scan: both programs are compiled once.
+    noise = model.FrozenNoise.draw(1, n_trials=3, n_steps=200)
+    for rectify in (False, True):
+        model.simulate(model.Params(rectify_output=rectify), 20.0, 0.1, net_inputs, n_trials=3, xi=noise)
+    before = model.trace_count()
+    outs = [model.simulate(random_params(), 20.0, 0.1, net_inputs, n_trials=3, xi=noise).rate for _ in range(30)]
+    assert model.trace_count() == before
+    assert len({float(np.asarray(o).sum()) for o in outs}) == 30
+
 
 @pytest.mark.parametrize("switches", [
     {}, {"rectify_output": True, "rectify_rate": 0.3}, {"linear_summation": False},
@@ -86,6 +96,63 @@ def test_uniform_and_per_unit_gain_paths_agree():
     runs = [model.simulate(net, 30.0, n_trials=2, key=5).rate for net in (uniform, per_unit, matrix_delay)]
     np.testing.assert_allclose(runs[1], runs[0], rtol=0, atol=1e-12)
     np.testing.assert_allclose(runs[2], runs[0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("record_trials", [None, 2])
+def test_frozen_noise_response_matches_the_step_by_step_run(record_trials):
+    """Frozen noise without rectification or coupling takes y = noiseless run + c * z; it must
+    equal the step-by-step scan (plain-array xi) to rounding, rates and moments, whatever the
+    switches, per-unit parameters and inputs."""
+    rng = np.random.default_rng(4)
+    n_steps, n_trials, n_units = 400, 6, 2
+    noise = model.FrozenNoise.draw(2, n_trials=n_trials, n_steps=n_steps, n_units=n_units)
+    inputs = (model.ExternalInput(np.where(np.arange(n_steps) % 150 < 60, 1.2, -0.4), weight=[0.7, -1.5],
+                                  delay_steps=3),)
+    for k in range(12):
+        p = model.Params(
+            tau=rng.uniform(1, 20, n_units), lambda_=[0.0, rng.uniform(0.1, 3)][k % 2],
+            sigma=rng.uniform(0, 2, n_units), mu=rng.normal(), g=rng.normal(), beta=rng.normal(),
+            theta=rng.normal(), linear_summation=bool(k % 3), mult_coupling=bool(k % 4 == 1),
+        )
+        net = model.Network(p, n_units=n_units, initial_rate=rng.normal(size=n_units))
+        kept = model.simulate(net, n_steps * 0.1, 0.1, inputs, n_trials, xi=noise, record_trials=record_trials)
+        scanned = model.simulate(net, n_steps * 0.1, 0.1, inputs, n_trials, xi=noise.xi,
+                                 record_trials=record_trials)
+        assert noise.responses, "the frozen-noise run must take the kept-response path"
+        quiet = model.simulate(model.Network(p.replace(sigma=0.0), n_units=n_units,
+                                             initial_rate=net.initial_rate), n_steps * 0.1, 0.1, inputs)
+        np.testing.assert_allclose(kept.noiseless, quiet.rate[0], rtol=0, atol=1e-12)
+        for name in ("rate", "trial_mean", "trial_var", "noise"):
+            a, b = np.asarray(getattr(kept, name)), np.asarray(getattr(scanned, name))
+            assert a.shape == b.shape
+            scale = max(1.0, float(np.abs(b).max()))
+            assert np.abs(a - b).max() <= 1e-13 * scale * n_steps, (k, name, np.abs(a - b).max())
+
+
+def test_frozen_noise_keeps_its_response_across_drive_changes_only():
+    noise = model.FrozenNoise.draw(0, n_trials=4, n_steps=100)
+    model.simulate(model.Params(mu=0.1), 10.0, 0.1, n_trials=4, xi=noise)
+    (first,) = noise.responses.values()
+    for change in ({"mu": 0.7}, {"g": 3.0}, {"beta": 0.2}, {"theta": 1.0}, {"sigma": 2.0},
+                   {"linear_summation": False}, {"mult_coupling": True}):
+        model.simulate(model.Params(**change), 10.0, 0.1, n_trials=4, xi=noise)
+        assert len(noise.responses) == 1 and next(iter(noise.responses.values())) is first, change  # reused, nothing new
+    for change in ({"tau": 3.0}, {"lambda_": 0.0}, {"tau": 5.0}):
+        model.simulate(model.Params(**change), 10.0, 0.1, n_trials=4, xi=noise)
+    assert len(noise.responses) == 2  # refiltered for each, only the latest two kept
+    assert all(r is not first for r in noise.responses.values())
+    # Rectification or coupling make the update nonlinear: the full scan runs, nothing is kept.
+    fresh = model.FrozenNoise.draw(0, n_trials=4, n_steps=100)
+    model.simulate(model.Params(rectify_output=True), 10.0, 0.1, n_trials=4, xi=fresh)
+    model.simulate(model.Network(model.Params(), w_delayed=[[0.5]]), 10.0, 0.1, n_trials=4, xi=fresh)
+    assert not fresh.responses
+
+
+def test_frozen_noise_with_a_bad_draw_is_refused():
+    xi = np.zeros((2, 50, 1))
+    xi[1, 20, 0] = np.nan
+    with pytest.raises(ValueError, match="xi must be finite"):
+        model.simulate(model.Params(), 5.0, 0.1, n_trials=2, xi=model.FrozenNoise.from_xi(xi))
 
 
 def noiseless(**kw):
