@@ -18,6 +18,7 @@ import param
 from explorer.frame import Frame, FrameMaker
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer.views import Figures
+from explorer.widgets import Checkbox, FloatSlider, IntInput, Select
 
 CSS = """
 :host { --accent: #0b3d6e; }
@@ -42,21 +43,21 @@ def _widget(state: ExplorerState, name: str):
     """A widget bound to the state's parameter, and the row that shows it with its tooltip."""
     p = state.param[name]
     if isinstance(p, param.Selector):  # these widgets show the parameter's doc as a tooltip
-        w = pn.widgets.Select.from_param(p, width=260)
+        w = Select.from_param(p, width=260)
         return w, w
     if isinstance(p, param.Integer):
-        w = pn.widgets.IntInput.from_param(p, width=260)
+        w = IntInput.from_param(p, width=260)
         return w, w
     if isinstance(p, param.Boolean):
-        w = pn.widgets.Checkbox.from_param(p, width=230)
+        w = Checkbox.from_param(p, width=230)
     elif name in ON_RELEASE:
         lo, hi = p.bounds
-        w = pn.widgets.FloatSlider(label=p.label, start=lo, end=hi, step=STEPS[name],
+        w = FloatSlider(label=p.label, start=lo, end=hi, step=STEPS[name],
                                    value=getattr(state, name), width=230)
         w.param.watch(lambda e: setattr(state, name, e.new), "value_throttled")
         state.param.watch(lambda e: setattr(w, "value", e.new), name)
     else:
-        w = pn.widgets.FloatSlider.from_param(p, step=STEPS.get(name, 0.01), width=230)
+        w = FloatSlider.from_param(p, step=STEPS.get(name, 0.01), width=230)
     return w, pn.Row(w, pn.widgets.TooltipIcon(value=TOOLTIPS[name]), margin=0)
 
 
@@ -101,7 +102,7 @@ class Explorer(pn.viewable.Viewer):
             self.widgets[name], row = _widget(self.state, name)
             return row
 
-        self.presets = pn.widgets.Select(label="Preset", options=list(PRESETS), width=270,
+        self.presets = Select(label="Preset", options=list(PRESETS), width=270,
                                          description="Load a ready-made setting (the rest back to defaults)")
         self.presets.param.watch(lambda e: self.apply(**ExplorerState.preset(e.new)), "value")
         self.sidebar = pn.Column(

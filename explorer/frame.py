@@ -89,10 +89,12 @@ class FrameMaker:
         # for big ones writing the whole output costs more (measured: 200 x 50k, 68 vs 37 ms).
         record = None if n_steps * n_trials <= KEEP_ALL_SAMPLES else shown
         res = model.simulate(net, state.t_sim(), state.dt, inputs, n_trials, xi=xi, record_trials=record)
-        trials = np.asarray(res.rate[:shown, :, 0])
-        mean = np.asarray(res.trial_mean[:, 0])
-        sd = np.sqrt(np.asarray(res.trial_var[:, 0]))
-        noise = np.asarray(res.noise_of_first(min(NOISE_TRIALS, n_trials))[:, :, 0])
+        # NumPy views of the results (no copies on a CPU), sliced in NumPy: each slice of a
+        # JAX array would be a dispatched operation of its own.
+        trials = np.asarray(res.rate)[:shown, :, 0]
+        mean = np.asarray(res.trial_mean)[:, 0]
+        sd = np.sqrt(np.asarray(res.trial_var)[:, 0])
+        noise = res.sigma[0] * np.asarray(xi.draws)[:, : min(NOISE_TRIALS, n_trials), 0].T
 
         theory_mean = theory_sd = None
         if state.w_self != 0.0:
@@ -100,10 +102,9 @@ class FrameMaker:
         elif state.rectify_output:
             note = "Theory band hidden: rectification clips the rate (not Gaussian)."
         else:
-            # The mean obeys the noiseless recursion exactly, whatever the input; the
-            # variance does not depend on the input at all.
-            quiet = model.Network(net.params.replace(sigma=0.0))
-            theory_mean = np.asarray(model.simulate(quiet, state.t_sim(), state.dt, inputs).rate[0, :, 0])
+            # The mean obeys the noiseless recursion exactly, whatever the input (the model
+            # computed that run on the way); the variance does not depend on the input at all.
+            theory_mean = np.asarray(res.noiseless)[:, 0]
             theory_sd = self._theory_sd(net.params, state.dt, n_steps)
             note = "Dashed: exact mean ± sd of NEST's discrete scheme (model.theory)."
         h_lo, h_hi, h_last = self._gain_arguments(state, inputs, trials)

@@ -61,7 +61,7 @@ class Figures:
     """The rate, noise and transfer-curve figures and their data sources."""
 
     def __init__(self):
-        self._noise_key = None
+        self._noise_key = self._curve_key = self._points = None
         tools = "xpan,xwheel_zoom,box_zoom,reset,save"
         self.rates = figure(height=380, sizing_mode="stretch_width", tools=tools,
                             active_scroll="xwheel_zoom", x_axis_label="time (ms)",
@@ -136,10 +136,16 @@ class Figures:
         lo_h, hi_h = frame.h_visited
         self.visited.left, self.visited.right = lo_h, hi_h
         points = frame.operating_points
-        self.point_source.data = {"h": _f32([h for h, _ in points]), "phi": _f32([f for _, f in points])}
+        if points != self._points:  # unchanged for most sliders: nothing to send
+            self.point_source.data = {"h": _f32([h for h, _ in points]), "phi": _f32([f for _, f in points])}
+            self._points = points
 
     def show_transfer_curve(self, params: model.Params, visited: tuple[float, float]) -> None:
         """Cheap: follows every slider value of g, beta, theta without a simulation."""
+        key = (float(params.g), float(params.beta), float(params.theta), tuple(visited))
+        if key == self._curve_key:  # every refresh asks; most change neither (each send costs)
+            return
+        self._curve_key = key
         theta, beta = float(params.theta), float(params.beta)
         half = 8.0 / abs(beta) if beta != 0 else 5.0
         lo = min(theta - half, visited[0] - 0.5)

@@ -275,3 +275,34 @@ def test_onset_slider_spans_the_run(app):
     app.apply(duration=2000.0)
     assert app.widgets["onset"].end == 2000.0 and app.state.onset == 2000.0
     assert_plot_shows_model(app)
+
+
+def sent_sources(app, **changes):
+    """Names of the data sources whose data a change sends to the page (Bokeh document events)."""
+    from bokeh.document import Document
+
+    doc = Document()
+    doc.add_root(app.__panel__().get_root(doc))
+    events = []
+    doc.on_change(events.append)
+    app.apply(**changes)
+    return {e.model.name for e in events if getattr(e, "attr", None) == "data"}
+
+
+def test_a_change_sends_only_the_plots_it_changes(app):
+    rates = {"trials_source", "mean_source", "band_source", "theory_source"}
+    # mu moves the rates, not the gain curve, the input's operating point or the frozen noise
+    assert sent_sources(app, mu=0.4) == rates
+    assert sent_sources(app, g=2.0) == rates | {"curve_source", "point_source"}
+    assert sent_sources(app, sigma=0.5) == rates | {"noise_source"}
+    assert sent_sources(app, input_kind="sine") >= rates | {"point_source", "curve_source"}
+    assert_plot_shows_model(app)
+
+
+def test_controls_answer_without_panels_50_ms_wait(app):
+    from explorer.widgets import DEBOUNCE_MS
+
+    assert DEBOUNCE_MS < 50
+    for name, widget in app.widgets.items():
+        assert widget._debounce == DEBOUNCE_MS, name
+    assert app.presets._debounce == DEBOUNCE_MS
