@@ -49,6 +49,11 @@ def _draw(key, *, n_trials, n_steps, n_units, dtype):
     return draw_time_major(key, n_trials, n_steps, n_units, dtype)
 
 
+@jax.jit
+def _mean_over_trials(draws):
+    return jnp.mean(draws, axis=1)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class FrozenNoise:
     """One noise realisation, stored time-major; pass it as ``simulate(..., xi=noise)``.
@@ -72,6 +77,11 @@ class FrozenNoise:
         if xi.ndim != 3:
             raise ValueError(f"xi must have shape (n_trials, n_steps, n_units), got {xi.shape}")
         return cls(jnp.swapaxes(xi, 0, 1))
+
+    @functools.cached_property
+    def draws_mean(self) -> jax.Array:
+        """(n_steps, n_units): the draws' mean over trials (computed once, on first use)."""
+        return _mean_over_trials(self.draws)
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -77,12 +77,22 @@ try:
     raise SystemExit("no error for a value beyond float32")
 except ValueError as err:
     assert "beta" in str(err)
+# Kept noise response in float32: a large mean (mu / lambda = 500) must not eat the variance.
+noise = model.FrozenNoise.draw(1, n_trials=4000, n_steps=3000)
+big = model.Params(mu=500.0, sigma=0.7, tau=5.0)
+res = model.simulate(big, 300.0, 0.1, n_trials=4000, xi=noise, record_trials=5)
+assert noise.responses
+var, mean = np.asarray(res.trial_var[-1, 0], float), np.asarray(res.trial_mean[-1, 0], float)
+v_exact = float(theory.variance_at(big, 0.1, 3000))
+assert abs(var - v_exact) < 4 * v_exact * np.sqrt(2 / 3999), (var, v_exact)
+assert abs(mean - float(theory.mean_at(big, 0.1, 3000))) < 4 * np.sqrt(v_exact / 4000) + 1e-4 * 500
 print("ok")
 """
 
 
 def test_float32_mode():
-    """The default (x64 off) mode: theory without cancellation, values that do not fit refused."""
+    """The default (x64 off) mode: theory without cancellation, values that do not fit refused,
+    ensemble moments accurate beside a large mean."""
     import subprocess
     import sys
     proc = subprocess.run([sys.executable, "-c", FLOAT32_SCRIPT], capture_output=True, text=True, timeout=300,
