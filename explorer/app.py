@@ -53,7 +53,7 @@ def _widget(state: ExplorerState, name: str):
     elif name in ON_RELEASE:
         lo, hi = p.bounds
         w = FloatSlider(label=p.label, start=lo, end=hi, step=STEPS[name],
-                                   value=getattr(state, name), width=230)
+                        value=getattr(state, name), width=230)
         w.param.watch(lambda e: setattr(state, name, e.new), "value_throttled")
         state.param.watch(lambda e: setattr(w, "value", e.new), name)
     else:
@@ -103,7 +103,7 @@ class Explorer(pn.viewable.Viewer):
             return row
 
         self.presets = Select(label="Preset", options=list(PRESETS), width=270,
-                                         description="Load a ready-made setting (the rest back to defaults)")
+                              description="Load a ready-made setting (the rest back to defaults)")
         self.presets.param.watch(lambda e: self.apply(**ExplorerState.preset(e.new)), "value")
         self.sidebar = pn.Column(
             self.presets,
