@@ -1,35 +1,68 @@
-"""Min-max decimation: a trace drawn with far fewer points but the same envelope on screen."""
+"""Min-max decimation on fixed times: far fewer points, the same envelope on screen.
+
+A trace of ``n`` samples is cut into bins of equal length. Each bin becomes two points, at
+its first and its last sample time, carrying the bin's minimum and maximum in the order they
+occur. Every extreme survives (a spike, the band of a noisy trace), displaced in time by less
+than one bin, about a pixel column. The output times depend only on the time axis and the
+number of bins, never on the data: while a parameter moves they stay the same, so the page
+is sent only the values.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-def minmax(t: np.ndarray, y: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce ``y`` (..., n) sampled at ``t`` (n,) to at most ``2 * columns`` points per trace.
-
-    Each of ``columns`` bins keeps its minimum and its maximum, in time order, so spikes and
-    the band of a noisy trace survive exactly as a line drawn from all samples would show
-    them at that width. Returns (t_out (m,), y_out (..., m)).
-    """
-    n = t.shape[0]
+def bin_size(n: int, columns: int) -> int:
+    """Samples per bin for at most ``columns`` bins; 1 (no decimation) for short traces."""
     if n <= 2 * columns:
-        return t, y
-    size = -(-n // columns)  # samples per bin, rounded up
-    bins = n // size
-    body = bins * size
-    lead = y.shape[:-1]
-    chunks = y[..., :body].reshape(*lead, bins, size)
-    i_min = chunks.argmin(axis=-1)
-    i_max = chunks.argmax(axis=-1)
-    first = np.minimum(i_min, i_max)
-    second = np.maximum(i_min, i_max)
-    offsets = np.arange(bins) * size
-    idx = np.stack([first + offsets, second + offsets], axis=-1).reshape(*lead, 2 * bins)
-    if body < n:  # the ragged tail keeps its own extremes
-        tail = y[..., body:]
-        tail_idx = np.stack([tail.argmin(axis=-1), tail.argmax(axis=-1)], axis=-1)
-        idx = np.concatenate([idx, np.sort(tail_idx, axis=-1) + body], axis=-1)
-    y_out = np.take_along_axis(y, idx, axis=-1)
-    # Traces share the time axis only if their picks coincide; give each its own times.
-    return t[idx], y_out
+        return 1
+    return -(-n // columns)
+
+
+def _binned(y: np.ndarray, size: int) -> np.ndarray:
+    """``y`` (..., n) as (..., bins, size); the last bin is padded with its own last sample,
+    which changes neither its minimum nor its maximum."""
+    n = y.shape[-1]
+    pad = -n % size
+    if pad:
+        y = np.concatenate([y, np.repeat(y[..., -1:], pad, axis=-1)], axis=-1)
+    return y.reshape(*y.shape[:-1], -1, size)
+
+
+def bin_edges(t: np.ndarray, columns: int) -> np.ndarray:
+    """The output times: each bin's first and last sample time, (2 * bins,)."""
+    size = bin_size(t.shape[0], columns)
+    if size == 1:
+        return t
+    starts = t[::size]
+    ends = t[np.minimum(np.arange(size - 1, t.shape[0] + size - 1, size), t.shape[0] - 1)]
+    return np.stack([starts, ends], axis=-1).ravel()
+
+
+def minmax(y: np.ndarray, columns: int) -> np.ndarray:
+    """Each bin's minimum and maximum in time order, (..., 2 * bins), at ``bin_edges``."""
+    size = bin_size(y.shape[-1], columns)
+    if size == 1:
+        return y
+    chunks = _binned(y, size)
+    i_min = chunks.argmin(axis=-1)[..., None]
+    i_max = chunks.argmax(axis=-1)[..., None]
+    first = np.take_along_axis(chunks, np.minimum(i_min, i_max), axis=-1)
+    second = np.take_along_axis(chunks, np.maximum(i_min, i_max), axis=-1)
+    return np.concatenate([first, second], axis=-1).reshape(*y.shape[:-1], -1)
+
+
+def envelope(lower: np.ndarray, upper: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """A band no thinner than it is: per bin, the least of ``lower`` and the greatest of
+    ``upper``, held over the bin (both points), at ``bin_edges``."""
+    size = bin_size(lower.shape[-1], columns)
+    if size == 1:
+        return lower, upper
+    lo = _binned(lower, size).min(axis=-1, keepdims=True)
+    hi = _binned(upper, size).max(axis=-1, keepdims=True)
+
+    def held(a):
+        return np.repeat(a, 2, axis=-1).reshape(*a.shape[:-2], -1)
+
+    return held(lo), held(hi)

@@ -1,7 +1,9 @@
 """The dashboard's Bokeh figures: built once per session, then only fed new data.
 
 Each plot has named ``ColumnDataSource``s (so tests and the browser can find them). Updates
-replace their arrays (float32, sent as binary buffers); figures, ranges, zoom and pan stay.
+send only the columns whose values changed (float32, as binary buffers): the decimated time
+axes stay the same while a parameter moves, and so do the frozen noise and, for most
+sliders, the gain curve. Figures, ranges, zoom and pan stay.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from bokeh.plotting import figure
 
 import model
 
-from .decimate import minmax
+from . import decimate
 from .frame import Frame
 
 TRACE_POINT_BUDGET = 12_000  # points for all thin trial lines together
 LINE_COLUMNS = 800  # min-max bins for the mean, band, theory and noise lines
+SUMMARY_COLUMNS = ("mean", "lower", "upper", "theory_mean", "theory_lower", "theory_upper")
 
 PALETTE = {
     "trial": "#6b8fb5", "mean": "#0b3d6e", "band": "#f2a541", "theory": "#c0392b",
@@ -28,58 +31,54 @@ def _f32(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
-def _joined(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Many traces as one line with NaN breaks: one glyph, two binary arrays."""
-    k = y.shape[0]
-    t = np.broadcast_to(t, y.shape)
-    gap = np.full((k, 1), np.nan)
-    return (_f32(np.concatenate([t, gap], axis=1).ravel()),
-            _f32(np.concatenate([y, gap], axis=1).ravel()))
+def _joined(y: np.ndarray) -> np.ndarray:
+    """Many traces as one line with NaN breaks: one glyph, one binary array per column."""
+    gap = np.full((y.shape[0], 1), np.nan, dtype=np.float32)
+    return np.concatenate([_f32(y), gap], axis=1).ravel()
 
 
-def _envelope(t, lo, hi, columns, mid=None):
-    """Per bin: centre time, min of ``lo``, max of ``hi`` (a band drawn no thinner than it is)
-    and, if given, the mean of ``mid``."""
-    n = t.shape[0]
-    if n <= 2 * columns:
-        return t, lo, hi, mid
-    size = -(-n // columns)
-    bins = -(-n // size)
-    pad = bins * size - n
+def _joined_times(t: np.ndarray, traces: int) -> np.ndarray:
+    return _joined(np.broadcast_to(t, (traces, t.size)))
 
-    def fold(a, fill):
-        return np.concatenate([a, np.full(pad, fill)]).reshape(bins, size)
 
-    counts = np.full(bins, size)
-    counts[-1] -= pad
-    centre = fold(t, 0.0).sum(axis=1) / counts
-    mid_mean = None if mid is None else fold(mid, 0.0).sum(axis=1) / counts
-    return centre, fold(lo, np.inf).min(axis=1), fold(hi, -np.inf).max(axis=1), mid_mean
+def send(source: ColumnDataSource, columns: dict[str, np.ndarray]) -> None:
+    """Give ``source`` these columns, sending the page only those that changed.
+
+    A new length (or set of columns) replaces the whole data; otherwise unchanged columns,
+    such as a fixed time axis, are not sent again.
+    """
+    columns = {k: _f32(v) for k, v in columns.items()}
+    old = source.data
+    if set(old) != set(columns) or any(len(old[k]) != len(v) for k, v in columns.items()):
+        source.data = columns
+        return
+    changed = {k: v for k, v in columns.items() if not np.array_equal(old[k], v, equal_nan=True)}
+    if changed:
+        source.data.update(changed)
 
 
 class Figures:
     """The rate, noise and transfer-curve figures and their data sources."""
 
     def __init__(self):
-        self._noise_key = self._curve_key = self._points = None
+        self._noise_key = None
         tools = "xpan,xwheel_zoom,box_zoom,reset,save"
         self.rates = figure(height=380, sizing_mode="stretch_width", tools=tools,
                             active_scroll="xwheel_zoom", x_axis_label="time (ms)",
                             y_axis_label="rate", title="Rate: trials, mean ± sd, theory")
         self.trials_source = ColumnDataSource({"t": _f32([]), "rate": _f32([])}, name="trials_source")
-        self.band_source = ColumnDataSource({"t": _f32([]), "lower": _f32([]), "upper": _f32([])}, name="band_source")
-        self.mean_source = ColumnDataSource({"t": _f32([]), "rate": _f32([])}, name="mean_source")
-        self.theory_source = ColumnDataSource(
-            {"t": _f32([]), "mean": _f32([]), "lower": _f32([]), "upper": _f32([])}, name="theory_source")
+        self.summary_source = ColumnDataSource(
+            {"t": _f32([]), **{c: _f32([]) for c in SUMMARY_COLUMNS}}, name="summary_source")
         trials = self.rates.line("t", "rate", source=self.trials_source, line_color=PALETTE["trial"],
                                  line_alpha=0.3, line_width=1)
-        band = self.rates.varea("t", "lower", "upper", source=self.band_source,
+        band = self.rates.varea("t", "lower", "upper", source=self.summary_source,
                                 fill_color=PALETTE["band"], fill_alpha=0.35)
-        mean = self.rates.line("t", "rate", source=self.mean_source, line_color=PALETTE["mean"], line_width=2.5)
+        mean = self.rates.line("t", "mean", source=self.summary_source, line_color=PALETTE["mean"],
+                               line_width=2.5)
         self.theory_renderers = [
-            self.rates.line("t", col, source=self.theory_source, line_color=PALETTE["theory"],
+            self.rates.line("t", col, source=self.summary_source, line_color=PALETTE["theory"],
                             line_dash="dashed", line_width=w)
-            for col, w in (("mean", 2), ("lower", 1.5), ("upper", 1.5))
+            for col, w in (("theory_mean", 2), ("theory_lower", 1.5), ("theory_upper", 1.5))
         ]
         legend = Legend(items=[("trials", [trials]), ("mean over trials", [mean]), ("± 1 sd", [band]),
                                ("theory mean ± sd", self.theory_renderers)],
@@ -113,42 +112,37 @@ class Figures:
         t = frame.times
         shown = frame.trials.shape[0]
         columns = max(50, min(LINE_COLUMNS, TRACE_POINT_BUDGET // (2 * shown)))
-        tt, yy = minmax(t, frame.trials, columns)
-        xs, ys = _joined(tt, yy)
-        self.trials_source.data = {"t": xs, "rate": ys}
-        tm, ym = minmax(t, frame.mean, LINE_COLUMNS)
-        self.mean_source.data = {"t": _f32(tm), "rate": _f32(ym)}
-        tb, lo, hi, _ = _envelope(t, frame.mean - frame.sd, frame.mean + frame.sd, LINE_COLUMNS)
-        self.band_source.data = {"t": _f32(tb), "lower": _f32(lo), "upper": _f32(hi)}
-        if frame.theory_mean is None:
-            self.theory_source.data = {k: _f32([]) for k in ("t", "mean", "lower", "upper")}
+        send(self.trials_source, {"t": _joined_times(decimate.bin_edges(t, columns), shown),
+                                  "rate": _joined(decimate.minmax(frame.trials, columns))})
+
+        lower, upper = decimate.envelope(frame.mean - frame.sd, frame.mean + frame.sd, LINE_COLUMNS)
+        summary = {"t": decimate.bin_edges(t, LINE_COLUMNS), "mean": decimate.minmax(frame.mean, LINE_COLUMNS),
+                   "lower": lower, "upper": upper}
+        if frame.theory_mean is None:  # hidden: NaN draws nothing
+            summary.update({c: np.full(lower.shape, np.nan) for c in SUMMARY_COLUMNS[3:]})
         else:
             m, s = frame.theory_mean, frame.theory_sd
-            tt2, lo2, hi2, mean2 = _envelope(t, m - s, m + s, LINE_COLUMNS, mid=m)
-            self.theory_source.data = {"t": _f32(tt2), "mean": _f32(mean2), "lower": _f32(lo2), "upper": _f32(hi2)}
+            summary.update(theory_mean=decimate.minmax(m, LINE_COLUMNS),
+                           theory_lower=decimate.minmax(m - s, LINE_COLUMNS),
+                           theory_upper=decimate.minmax(m + s, LINE_COLUMNS))
+        send(self.summary_source, summary)
         for r in self.theory_renderers:
             r.visible = frame.theory_mean is not None
         if frame.noise_key != self._noise_key:  # frozen noise: most changes leave it as it is
-            tn, yn = minmax(t, frame.noise, LINE_COLUMNS // 2)
-            xs, ys = _joined(tn, yn)
-            self.noise_source.data = {"t": xs, "noise": ys}
+            columns = LINE_COLUMNS // 2
+            send(self.noise_source, {"t": _joined_times(decimate.bin_edges(t, columns), frame.noise.shape[0]),
+                                     "noise": _joined(decimate.minmax(frame.noise, columns))})
             self._noise_key = frame.noise_key
         lo_h, hi_h = frame.h_visited
         self.visited.left, self.visited.right = lo_h, hi_h
         points = frame.operating_points
-        if points != self._points:  # unchanged for most sliders: nothing to send
-            self.point_source.data = {"h": _f32([h for h, _ in points]), "phi": _f32([f for _, f in points])}
-            self._points = points
+        send(self.point_source, {"h": [h for h, _ in points], "phi": [f for _, f in points]})
 
     def show_transfer_curve(self, params: model.Params, visited: tuple[float, float]) -> None:
         """Cheap: follows every slider value of g, beta, theta without a simulation."""
-        key = (float(params.g), float(params.beta), float(params.theta), tuple(visited))
-        if key == self._curve_key:  # every refresh asks; most change neither (each send costs)
-            return
-        self._curve_key = key
         theta, beta = float(params.theta), float(params.beta)
         half = 8.0 / abs(beta) if beta != 0 else 5.0
         lo = min(theta - half, visited[0] - 0.5)
         hi = max(theta + half, visited[1] + 0.5)
         h = np.linspace(lo, hi, 400)
-        self.curve_source.data = {"h": _f32(h), "phi": _f32(model.theory.transfer(h, params))}
+        send(self.curve_source, {"h": h, "phi": model.theory.transfer(h, params)})

@@ -16,6 +16,7 @@ import numpy as np
 import model
 from explorer.bench import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle  # noqa: F401  (shared with the benchmark)
 from explorer.state import ExplorerState
+from tests.decimated import largest_error
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -110,10 +111,10 @@ def mismatch(page) -> float | None:
     expected = expected_traces(state, len(traces))
     worst = 0.0
     for k, (t, y) in enumerate(traces):
-        idx = np.rint(t / state.dt).astype(int) - 1
-        if idx.max() >= expected.shape[1]:
+        error = largest_error(t, y, expected[k], state.dt)
+        if error is None:
             return None
-        worst = max(worst, float(np.abs(y - expected[k, idx]).max()))
+        worst = max(worst, error)
     return worst
 
 

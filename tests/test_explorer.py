@@ -7,7 +7,9 @@ import pytest
 
 import model
 from explorer.app import Explorer
-from explorer.decimate import minmax
+from explorer import decimate
+from explorer.views import SUMMARY_COLUMNS
+from tests.decimated import largest_error
 
 
 @pytest.fixture
@@ -30,19 +32,25 @@ def model_rates(app):
     return np.asarray(res.rate[:, :, 0]), res
 
 
+def assert_shows_samples(t, y, samples, dt):
+    error = largest_error(t, y, samples, dt)
+    assert error is not None and error <= 1e-6 * max(1.0, np.abs(samples).max()), error
+
+
 def assert_plot_shows_model(app):
     rates, res = model_rates(app)
+    dt = app.state.dt
     data = app.figures.trials_source.data
     traces = split_traces(np.asarray(data["t"], float), np.asarray(data["rate"], float))
     assert len(traces) == min(app.state.n_trials, 40)
     for k, (t, y) in enumerate(traces):
-        idx = np.rint(t / app.state.dt).astype(int) - 1  # sample j is at time (j + 1) dt
-        np.testing.assert_allclose(y, rates[k, idx], rtol=1e-6, atol=1e-6)
-        # min-max decimation keeps every trace's extremes
-        assert y.max() == pytest.approx(rates[k].max(), rel=1e-6)
-        assert y.min() == pytest.approx(rates[k].min(), rel=1e-6)
-    mean = np.asarray(app.figures.mean_source.data["rate"], float)
-    assert mean.max() == pytest.approx(rates.mean(axis=0).max(), rel=1e-5)
+        assert_shows_samples(t, y, rates[k], dt)
+    summary = {k: np.asarray(v, float) for k, v in app.figures.summary_source.data.items()}
+    assert_shows_samples(summary["t"], summary["mean"], rates.mean(axis=0), dt)
+    sd = rates.std(axis=0, ddof=1)
+    lower, upper = rates.mean(axis=0) - sd, rates.mean(axis=0) + sd
+    assert summary["lower"].min() == pytest.approx(lower.min(), rel=1e-4, abs=1e-5)
+    assert summary["upper"].max() == pytest.approx(upper.max(), rel=1e-4, abs=1e-5)
 
 
 def test_plots_show_the_model(app):
@@ -68,16 +76,17 @@ def test_changes_reach_the_plots(app, changes):
 
 def test_theory_band_matches_closed_form(app):
     app.apply(mu=0.4, sigma=0.6, lambda_=2.0, input_kind="step", amplitude=1.0, input_weight=1.5, onset=50.0)
-    src = app.figures.theory_source.data
+    src = app.figures.summary_source.data
     assert all(r.visible for r in app.figures.theory_renderers)
     # Long after the step: mean (mu + phi(1.5)) / lambda, sd sqrt(sigma^2 / (2 lambda)).
     mean_end = (0.4 + 1 / (1 + np.exp(-1.5))) / 2.0
     sd_end = np.sqrt(0.36 / 4.0)
-    assert src["mean"][-1] == pytest.approx(mean_end, rel=1e-5)
-    assert src["upper"][-1] - src["mean"][-1] == pytest.approx(sd_end, rel=1e-4)
+    assert src["theory_mean"][-1] == pytest.approx(mean_end, rel=1e-5)
+    assert src["theory_upper"][-1] - src["theory_mean"][-1] == pytest.approx(sd_end, rel=1e-4)
+    assert src["theory_mean"][-1] - src["theory_lower"][-1] == pytest.approx(sd_end, rel=1e-4)
     # Before the input arrives: (mu + phi(0)) / lambda, approached from 0.
     t = np.asarray(src["t"])
-    before = np.asarray(src["mean"])[(t > 40) & (t < 49)]
+    before = np.asarray(src["theory_mean"])[(t > 40) & (t < 49)]
     assert before == pytest.approx((0.4 + 0.5) / 2.0, rel=1e-3)
     assert "exact mean" in app.note.object
 
@@ -88,7 +97,8 @@ def test_theory_band_matches_closed_form(app):
 def test_theory_band_hidden_where_it_does_not_apply(app, changes, reason):
     app.apply(**changes)
     assert not any(r.visible for r in app.figures.theory_renderers)
-    assert len(app.figures.theory_source.data["mean"]) == 0
+    for col in ("theory_mean", "theory_lower", "theory_upper"):
+        assert np.isnan(app.figures.summary_source.data[col]).all()
     assert reason in app.note.object
     app.apply(rectify_output=False, w_self=0.0)
     assert all(r.visible for r in app.figures.theory_renderers)
@@ -160,24 +170,39 @@ def test_payload_is_bounded_and_binary(app):
     for duration in (100.0, 1000.0, 10000.0):
         app.apply(duration=duration)
         total = 0
-        for src in (app.figures.trials_source, app.figures.mean_source, app.figures.band_source,
-                    app.figures.theory_source, app.figures.noise_source):
+        for src in (app.figures.trials_source, app.figures.summary_source, app.figures.noise_source):
             for col in src.data.values():
                 assert isinstance(col, np.ndarray) and col.dtype == np.float32
                 total += col.nbytes
         assert total < 300_000, (duration, total)
 
 
-def test_minmax_decimation_keeps_extremes():
+def test_minmax_decimation_keeps_extremes_on_fixed_times():
     rng = np.random.default_rng(0)
-    t = np.arange(10_007) * 0.1
+    t = (np.arange(10_007) + 1) * 0.1
     y = rng.normal(size=(3, t.size))
     y[1, 5000] = 50.0
-    td, yd = minmax(t, y, 500)
-    assert yd.shape[-1] <= 2 * 500 + 2
+    y[2, -1] = -40.0  # in the short last bin
+    td, yd = decimate.bin_edges(t, 500), decimate.minmax(y, 500)
+    assert yd.shape == (3, td.size) and td.size <= 2 * 500
+    for k in range(3):
+        assert_shows_samples(td, yd[k], y[k], 0.1)
     np.testing.assert_array_equal(yd.max(axis=1), y.max(axis=1))
     np.testing.assert_array_equal(yd.min(axis=1), y.min(axis=1))
-    assert np.all(np.diff(td, axis=-1) > 0)  # still in time order
+    assert np.all(np.diff(td) >= 0) and td[0] == t[0] and td[-1] == t[-1]
+    # short traces are not decimated
+    np.testing.assert_array_equal(decimate.minmax(y[:, :900], 500), y[:, :900])
+
+
+def test_envelope_never_thinner_than_the_band():
+    rng = np.random.default_rng(1)
+    t = (np.arange(5_003) + 1) * 0.1
+    mid = np.cumsum(rng.normal(size=t.size))
+    lower, upper = decimate.envelope(mid - 1.0, mid + 1.0, 300)
+    idx = (np.rint(decimate.bin_edges(t, 300) / 0.1).astype(int) - 1).reshape(-1, 2)
+    for (a, b), lo, hi in zip(idx, lower.reshape(-1, 2), upper.reshape(-1, 2)):
+        assert lo[0] == lo[1] == (mid[a:b + 1] - 1.0).min()
+        assert hi[0] == hi[1] == (mid[a:b + 1] + 1.0).max()
 
 
 class FakeDoc:
@@ -277,8 +302,8 @@ def test_onset_slider_spans_the_run(app):
     assert_plot_shows_model(app)
 
 
-def sent_sources(app, **changes):
-    """Names of the data sources whose data a change sends to the page (Bokeh document events)."""
+def sent_columns(app, **changes):
+    """What a change sends to the page: {data source name: columns sent} (Bokeh document events)."""
     from bokeh.document import Document
 
     doc = Document()
@@ -286,16 +311,30 @@ def sent_sources(app, **changes):
     events = []
     doc.on_change(events.append)
     app.apply(**changes)
-    return {e.model.name for e in events if getattr(e, "attr", None) == "data"}
+    sent = {}
+    for e in events:
+        if getattr(e, "attr", None) == "data":
+            cols = getattr(e, "cols", None) or list(e.model.data)  # None: the whole data
+            sent.setdefault(e.model.name, set()).update(cols)
+    return sent
 
 
-def test_a_change_sends_only_the_plots_it_changes(app):
-    rates = {"trials_source", "mean_source", "band_source", "theory_source"}
-    # mu moves the rates, not the gain curve, the input's operating point or the frozen noise
-    assert sent_sources(app, mu=0.4) == rates
-    assert sent_sources(app, g=2.0) == rates | {"curve_source", "point_source"}
-    assert sent_sources(app, sigma=0.5) == rates | {"noise_source"}
-    assert sent_sources(app, input_kind="sine") >= rates | {"point_source", "curve_source"}
+def test_a_change_sends_only_what_it_changes(app):
+    summary = set(SUMMARY_COLUMNS)
+    # mu moves the rates; not the time axes, the gain curve, the operating point or the noise
+    assert sent_columns(app, mu=0.4) == {"trials_source": {"rate"}, "summary_source": summary}
+    # sigma leaves the exact mean as it is, and redraws the frozen noise's scale
+    assert sent_columns(app, sigma=0.5) == {"trials_source": {"rate"}, "noise_source": {"noise"},
+                                            "summary_source": summary - {"theory_mean"}}
+    # g rescales the gain: its curve and the operating point's height, not where they sit in h
+    assert sent_columns(app, g=2.0) == {"trials_source": {"rate"}, "summary_source": summary,
+                                        "curve_source": {"phi"}, "point_source": {"phi"}}
+    # a larger input moves the operating point; the curve already spans theta ± 8 / beta
+    assert sent_columns(app, amplitude=3.0) == {"trials_source": {"rate"}, "summary_source": summary,
+                                                "point_source": {"h", "phi"}}
+    # a new duration: new time axes, sent whole
+    sent = sent_columns(app, duration=500.0)
+    assert sent["trials_source"] == {"t", "rate"} and sent["summary_source"] == summary | {"t"}
     assert_plot_shows_model(app)
 
 
