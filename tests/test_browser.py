@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, panel_server, plotted_traces,
+from tests.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, free_port, panel_server, plotted_traces,
                            slider_handle, source, wait_until_plot_matches_model, widget_values)
 from tests.conftest import IN_CI, require
 
@@ -129,3 +129,45 @@ def test_url_with_out_of_range_value_is_refused_visibly(browser, url):
     assert values["mu"] == 0.5 and values["linear_summation"] is False and values["rectify_output"] is False
     wait_until_plot_matches_model(page)
     page.close()
+
+
+def test_served_pages_send_without_nagles_wait(browser):
+    """The explorer's sessions turn Nagle's algorithm off once the page has loaded (a stock
+    Panel page in the same server keeps it on: the check can tell the two apart)."""
+    import socket
+
+    import panel as pn
+
+    from explorer.app import create_app
+
+    port, server_id = free_port(), "nagle-check"
+    thread = pn.serve({"app": create_app, "stock": lambda: pn.pane.Markdown("stock")}, port=port,
+                      address="127.0.0.1", websocket_origin=[f"127.0.0.1:{port}"], threaded=True,
+                      show=False, server_id=server_id)
+    try:
+        deadline = time.monotonic() + 60
+        while server_id not in pn.state._servers:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        server = pn.state._servers[server_id][0]
+
+        def nodelay(path):
+            sockets = [c._socket.ws_connection.stream.socket
+                       for s in server.get_sessions(path) for c in s._subscribed_connections]
+            return [bool(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) for s in sockets]
+
+        app = browser.new_page()
+        app.goto(f"http://127.0.0.1:{port}/app")
+        app.wait_for_function(READY, timeout=90_000)
+        stock = browser.new_page()
+        stock.goto(f"http://127.0.0.1:{port}/stock")
+        stock.get_by_text("stock").wait_for(timeout=30_000)
+        deadline = time.monotonic() + 10
+        while nodelay("/app") != [True] and time.monotonic() < deadline:
+            time.sleep(0.1)  # set when the page reports it has loaded
+        assert nodelay("/app") == [True]
+        assert nodelay("/stock") == [False]
+        app.close()
+        stock.close()
+    finally:
+        thread.stop()
