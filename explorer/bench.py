@@ -11,7 +11,7 @@ received per update, and the cold start (server launch -> first plots drawn). Fi
 
 Two floors: stock Panel (its slider waits 50 ms on the server; Nagle's algorithm on) and the
 same page with the explorer's transport (its 5 ms slider, ``widgets.py``, and no Nagle wait,
-``transport.py``). The ratio to the second is the explorer's own cost over the stack.
+``serving.py``). The ratio to the second is the explorer's own cost over the stack.
 """
 
 from __future__ import annotations

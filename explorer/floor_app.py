@@ -3,7 +3,7 @@
 The smallest round trip this Panel server can make: a slider's value is written into a
 Bokeh data source and sent back. ``/floor_app`` is stock Panel (its slider waits 50 ms on the
 server; Nagle's algorithm on). ``/floor_app?transport=explorer`` uses what the explorer uses:
-its slider (``widgets.py``) and a session that sends without delay (``transport.py``). The
+its slider (``widgets.py``) and a session that sends without delay (``serving.py``). The
 explorer's latency is reported relative to both.
 """
 
@@ -12,7 +12,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 
-from explorer.transport import on_session_loaded
+from explorer.serving import on_session_loaded
 from explorer.widgets import FloatSlider
 
 pn.extension()

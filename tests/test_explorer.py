@@ -345,3 +345,18 @@ def test_controls_answer_without_panels_50_ms_wait(app):
     for name, widget in app.widgets.items():
         assert widget._debounce == DEBOUNCE_MS, name
     assert app.presets._debounce == DEBOUNCE_MS
+
+
+def test_startup_heap_is_frozen_once_per_process(monkeypatch):
+    import gc
+
+    from explorer import serving
+    from explorer.app import create_app
+
+    gc.unfreeze()
+    monkeypatch.setattr(serving, "_frozen", False)
+    create_app()
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # the imports: JAX, Bokeh, Panel
+    create_app()  # a second session: its objects stay collectable
+    assert gc.get_freeze_count() == frozen
