@@ -19,6 +19,7 @@ Options: --quick (skip the two biggest NEST runs), --no-nest, --reps N.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import statistics
@@ -45,19 +46,42 @@ def _median_ms(run, reps, warm_up=2):
     return 1e3 * statistics.median(times)
 
 
-def _params(i, move_tau=False):
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    name: str
+    trials: int
+    steps: int
+    units: int = 1
+    recurrent: bool = False  # dense random weights between the units, one step of delay
+    record: int | None = None  # trials recorded (None: all)
+    big: bool = False  # skipped for NEST with --quick
+    rectify: bool = False  # rectify_output at 0: the update is no longer linear
+
+
+WORKLOADS = [
+    Workload("1 x 10k", 1, 10_000),
+    Workload("100 x 10k", 100, 10_000),
+    Workload("100 x 10k, rectified", 100, 10_000, rectify=True),
+    Workload("10k x 10k (100 recorded)", 10_000, 10_000, record=100, big=True),
+    Workload("1000-unit dense recurrent x 2k", 1, 2_000, units=1000, recurrent=True, big=True),
+]
+
+
+def _params(i, move_tau=False, rectify=False):
     return model.Params(mu=0.1 + 0.01 * i, sigma=0.5, tau=10.0 + (0.01 * i if move_tau else 0.0),
-                        g=1.0 + 0.01 * i)
+                        g=1.0 + 0.01 * i, rectify_output=rectify)
 
 
-def bench_ours(trials, steps, units, reps, recurrent, record):
+def bench_ours(work: Workload, reps):
+    trials, steps, units, recurrent, record = work.trials, work.steps, work.units, work.recurrent, work.record
     rng = np.random.default_rng(0)
     w = rng.normal(0.0, 1.0 / np.sqrt(units), (units, units)) if recurrent else None
 
     def net(i, move_tau=False):
+        params = _params(i, move_tau, work.rectify)
         if recurrent:
-            return model.Network(_params(i, move_tau), n_units=units, w_delayed=w, delay_steps=1)
-        return model.Network(_params(i, move_tau), n_units=units)
+            return model.Network(params, n_units=units, w_delayed=w, delay_steps=1)
+        return model.Network(params, n_units=units)
 
     xi = model.FrozenNoise.draw(0, n_trials=trials, n_steps=steps, n_units=units)
     t_sim = steps * DT
@@ -104,14 +128,16 @@ def bench_nest_in_subprocess(index, reps):
     return json.loads(out.stdout.strip().splitlines()[-1])["nest_ms"]
 
 
-def bench_nest(trials, steps, units, reps, recurrent, record):
+def bench_nest(work: Workload, reps):
     import nest
 
+    trials, steps, units, recurrent, record = work.trials, work.steps, work.units, work.recurrent, work.record
     nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
     nest.set(resolution=DT, local_num_threads=1)
     n = trials * units
-    pop = nest.Create("sigmoid_rate_ipn", n, params={"mu": 0.1, "sigma": 0.5, "tau": 10.0})
+    pop = nest.Create("sigmoid_rate_ipn", n, params={"mu": 0.1, "sigma": 0.5, "tau": 10.0,
+                                                      "rectify_output": work.rectify})
     if recurrent:
         rng = np.random.default_rng(0)
         w = rng.normal(0.0, 1.0 / np.sqrt(units), (units, units))
@@ -128,15 +154,6 @@ def bench_nest(trials, steps, units, reps, recurrent, record):
     return _median_ms(run, reps)
 
 
-WORKLOADS = [
-    # name, trials, steps, units, recurrent, recorded trials (None = all), big for NEST
-    ("1 x 10k", 1, 10_000, 1, False, None, False),
-    ("100 x 10k", 100, 10_000, 1, False, None, False),
-    ("10k x 10k (100 recorded)", 10_000, 10_000, 1, False, 100, True),
-    ("1000-unit dense recurrent x 2k", 1, 2_000, 1000, True, None, True),
-]
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip NEST for the two biggest workloads")
@@ -145,9 +162,9 @@ def main(argv=None):
     ap.add_argument("--nest-workload", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.nest_workload is not None:
-        _, trials, steps, units, recurrent, record, big = WORKLOADS[args.nest_workload]
-        reps = max(3, args.reps // 2) if big else args.reps
-        print(json.dumps({"nest_ms": bench_nest(trials, steps, units, reps, recurrent, record)}))
+        work = WORKLOADS[args.nest_workload]
+        reps = max(3, args.reps // 2) if work.big else args.reps
+        print(json.dumps({"nest_ms": bench_nest(work, reps)}))
         return
     have_nest = not args.no_nest and importlib.util.find_spec("nest") is not None
     print(f"JAX {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()}), "
@@ -157,17 +174,16 @@ def main(argv=None):
     rows = []
     # All of ours first, then NEST: right after a NEST process exits, the kernel reclaiming its
     # memory slowed our sub-millisecond runs by up to 2x when the two were interleaved.
-    ours_all = [bench_ours(trials, steps, units, args.reps, recurrent, record)
-                for _, trials, steps, units, recurrent, record, _ in WORKLOADS]
+    ours_all = [bench_ours(work, args.reps) for work in WORKLOADS]
     fresh = bench_fresh_compile(100, 10_000, args.reps)
-    for index, (name, *_, big) in enumerate(WORKLOADS):
+    for index, work in enumerate(WORKLOADS):
         ours = ours_all[index]
         nest_ms = None
-        if have_nest and not (big and args.quick):
+        if have_nest and not (work.big and args.quick):
             nest_ms = bench_nest_in_subprocess(index, args.reps)
         cached = ours["re-run, cached noise ms"]
         rows.append([
-            name, f"{ours['first call (compile) ms']:.0f}", f"{cached:.2f}",
+            work.name, f"{ours['first call (compile) ms']:.0f}", f"{cached:.2f}",
             f"{ours['re-run, cached noise, tau moved ms']:.2f}", f"{ours['re-run, noise drawn ms']:.2f}",
             "-" if nest_ms is None else f"{nest_ms:.1f}",
             "-" if nest_ms is None else f"{nest_ms / cached:.0f}x",
