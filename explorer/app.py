@@ -17,7 +17,7 @@ import param
 
 from explorer.frame import Frame, FrameMaker
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
-from explorer.serving import freeze_startup_heap, on_session_loaded
+from explorer.serving import freeze_live_objects, on_session_loaded
 from explorer.views import Figures
 from explorer.widgets import Checkbox, FloatSlider, IntInput, Select
 
@@ -289,9 +289,10 @@ class Explorer(pn.viewable.Viewer):
 
 def create_app() -> pn.viewable.Viewable:
     pn.extension(sizing_mode="fixed", notifications=False)
-    freeze_startup_heap()  # no 100 ms garbage-collector sweeps of the imports during a drag
     on_session_loaded()  # answers leave at once, not after the browser's delayed acknowledgement
-    return Explorer().__panel__()
+    view = Explorer().__panel__()
+    freeze_live_objects()  # no 100 ms garbage-collector sweeps of long-lived objects during a drag
+    return view
 
 
 if pn.state.served:

@@ -3,7 +3,8 @@
 A trace of ``n`` samples is cut into bins of equal length. Each bin becomes two points, at
 its first and its last sample time, carrying the bin's minimum and maximum in the order they
 occur. Every extreme survives (a spike, the band of a noisy trace), displaced in time by less
-than one bin, about a pixel column. The output times depend only on the time axis and the
+than one bin: a pixel or two for the 800-bin summary lines, up to several pixels for the trial
+traces of a heavy view, which share a point budget. The output times depend only on the time axis and the
 number of bins, never on the data: while a parameter moves they stay the same, so the page
 is sent only the values.
 """

@@ -1,17 +1,20 @@
 """How the explorer is served, so that answers leave at once and without pauses.
 
-Nagle's algorithm off on each session's websocket. Bokeh writes each message in several websocket frames (header, metadata, content, then two per
-binary buffer) and Tornado, which carries them, leaves TCP's Nagle algorithm on. The frames
-after the first then wait for the browser to acknowledge it, and the browser delays its
-acknowledgements: measured on loopback with ``python -m explorer.bench``, a one-number round
+Nagle's algorithm off on each session's websocket. Bokeh writes each message in several
+websocket frames (header, metadata, content, then two per binary buffer) and Tornado, which
+carries them, leaves TCP's Nagle algorithm on. The frames after the first then wait for the
+browser to acknowledge it, and the browser delays its acknowledgements: measured on loopback with ``python -m explorer.bench``, a one-number round
 trip took 47 ms at the median with it on and 13 ms with it off. Tornado's documentation
 recommends ``set_nodelay(True)`` for exactly this; Bokeh and Panel do not call it.
 
-The start-up heap frozen out of the garbage collector's full sweeps. After the imports (JAX,
-Bokeh, Panel) the process tracks about 200,000 objects, and a full (generation 2) collection
-walks them all: 114 ms, measured in-process, once every few hundred refreshes, each time a
-slider's answer stalls. ``gc.freeze()`` moves what exists at start-up to a permanent
-generation; memory freed by reference counting is still freed at once.
+Long-lived objects frozen out of the garbage collector's full sweeps. After the imports (JAX,
+Bokeh, Panel) the process tracks about 200,000 objects, and each session adds about 15,000; a
+full (generation 2) collection walks them all, 114 ms for the imports alone (measured
+in-process), once every few hundred refreshes, and a slider's answer stalls meanwhile. So once a
+session is built, what lives is frozen (``gc.freeze()``, a permanent generation the sweeps skip;
+reference counting still frees memory at once). When a session ends, everything is unfrozen,
+collected once, and frozen again, so its objects are freed: one full sweep per closed session,
+as Panel already runs one then.
 """
 
 from __future__ import annotations
@@ -53,16 +56,28 @@ def on_session_loaded() -> None:
         pn.state.onload(send_without_delay)
 
 
-_frozen = False
+SWEEP_DELAY_S = 1.0  # after a session ends: its document is destroyed by then
 
 
-def freeze_startup_heap() -> bool:
-    """Once per process, before the first session builds its objects: collect, then freeze
-    what is left. Returns whether this call froze it."""
-    global _frozen
-    if _frozen:
-        return False
+def freeze_live_objects() -> None:
+    """Collect the garbage not yet frozen (after the first call, mostly young objects: cheap),
+    then freeze what is left. Call when a session is built; in a served session, also arrange
+    the sweep that frees the session's objects when it ends."""
     gc.collect()
     gc.freeze()
-    _frozen = True
-    return True
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
+        doc.on_session_destroyed(_sweep_soon)
+
+
+def _sweep_soon(session_context) -> None:
+    from tornado.ioloop import IOLoop
+
+    IOLoop.current().call_later(SWEEP_DELAY_S, sweep_all)
+
+
+def sweep_all() -> None:
+    """One full collection over everything, frozen or not, then freeze what is left."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -45,9 +45,10 @@ def send(source: ColumnDataSource, columns: dict[str, np.ndarray]) -> None:
     """Give ``source`` these columns, sending the page only those that changed.
 
     A new length (or set of columns) replaces the whole data; otherwise unchanged columns,
-    such as a fixed time axis, are not sent again.
+    such as a fixed time axis, are not sent again. The source keeps copies: a caller changing
+    its arrays later cannot make a change look like no change.
     """
-    columns = {k: _f32(v) for k, v in columns.items()}
+    columns = {k: np.array(v, dtype=np.float32) for k, v in columns.items()}
     old = source.data
     if set(old) != set(columns) or any(len(old[k]) != len(v) for k, v in columns.items()):
         source.data = columns

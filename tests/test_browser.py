@@ -131,43 +131,76 @@ def test_url_with_out_of_range_value_is_refused_visibly(browser, url):
     page.close()
 
 
-def test_served_pages_send_without_nagles_wait(browser):
-    """The explorer's sessions turn Nagle's algorithm off once the page has loaded (a stock
-    Panel page in the same server keeps it on: the check can tell the two apart)."""
-    import socket
-
+@pytest.fixture(scope="module")
+def served_in_process():
+    """The explorer (``/app``) and a stock Panel page (``/stock``) served by a Bokeh server in
+    this process, so tests can look at its sessions and sockets. Sessions end 0.2 s after
+    their page closes. One per module: a second server in the same process did not run its
+    session clean-up."""
     import panel as pn
 
     from explorer.app import create_app
 
-    port, server_id = free_port(), "nagle-check"
+    port, server_id = free_port(), "in-process-check"
     thread = pn.serve({"app": create_app, "stock": lambda: pn.pane.Markdown("stock")}, port=port,
                       address="127.0.0.1", websocket_origin=[f"127.0.0.1:{port}"], threaded=True,
-                      show=False, server_id=server_id)
+                      show=False, server_id=server_id, check_unused_sessions_milliseconds=100,
+                      unused_session_lifetime_milliseconds=100)
     try:
         deadline = time.monotonic() + 60
         while server_id not in pn.state._servers:
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.1)
-        server = pn.state._servers[server_id][0]
-
-        def nodelay(path):
-            sockets = [c._socket.ws_connection.stream.socket
-                       for s in server.get_sessions(path) for c in s._subscribed_connections]
-            return [bool(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) for s in sockets]
-
-        app = browser.new_page()
-        app.goto(f"http://127.0.0.1:{port}/app")
-        app.wait_for_function(READY, timeout=90_000)
-        stock = browser.new_page()
-        stock.goto(f"http://127.0.0.1:{port}/stock")
-        stock.get_by_text("stock").wait_for(timeout=30_000)
-        deadline = time.monotonic() + 10
-        while nodelay("/app") != [True] and time.monotonic() < deadline:
-            time.sleep(0.1)  # set when the page reports it has loaded
-        assert nodelay("/app") == [True]
-        assert nodelay("/stock") == [False]
-        app.close()
-        stock.close()
+        yield f"http://127.0.0.1:{port}", pn.state._servers[server_id][0]
     finally:
         thread.stop()
+
+
+def wait_for(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_served_pages_send_without_nagles_wait(browser, served_in_process):
+    """The explorer's sessions turn Nagle's algorithm off once the page has loaded (a stock
+    Panel page in the same server keeps it on: the check can tell the two apart)."""
+    import socket
+
+    base, server = served_in_process
+
+    def nodelay(path):
+        sockets = [c._socket.ws_connection.stream.socket
+                   for s in server.get_sessions(path) for c in s._subscribed_connections]
+        return [bool(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) for s in sockets]
+
+    assert wait_for(lambda: server.get_sessions("/app") == [] and server.get_sessions("/stock") == [])
+
+    app = browser.new_page()
+    app.goto(base + "/app")
+    app.wait_for_function(READY, timeout=90_000)
+    stock = browser.new_page()
+    stock.goto(base + "/stock")
+    stock.get_by_text("stock").wait_for(timeout=30_000)
+    assert wait_for(lambda: nodelay("/app") == [True])  # set when the page reports it has loaded
+    assert nodelay("/stock") == [False]
+    app.close()
+    stock.close()
+
+
+def test_a_closed_sessions_objects_are_freed_though_frozen_while_open(browser, served_in_process):
+    import gc
+    import weakref
+
+    base, server = served_in_process
+    before = set(server.get_sessions("/app"))
+    page = browser.new_page()
+    page.goto(base + "/app")
+    page.wait_for_function(READY, timeout=90_000)
+    (session,) = set(server.get_sessions("/app")) - before
+    trials = weakref.ref(session.document.get_model_by_name("trials_source"))
+    assert wait_for(lambda: all(id(o) != id(trials()) for o in gc.get_objects()))  # frozen
+    del session
+    page.close()
+    assert wait_for(lambda: trials() is None, timeout=30.0)  # the session ended; its sweep freed it

@@ -200,6 +200,8 @@ def test_envelope_never_thinner_than_the_band():
     mid = np.cumsum(rng.normal(size=t.size))
     lower, upper = decimate.envelope(mid - 1.0, mid + 1.0, 300)
     idx = (np.rint(decimate.bin_edges(t, 300) / 0.1).astype(int) - 1).reshape(-1, 2)
+    assert lower.size == upper.size == idx.size <= 600
+    assert idx[0, 0] == 0 and idx[-1, 1] == t.size - 1 and np.all(idx[1:, 0] == idx[:-1, 1] + 1)  # bins tile
     for (a, b), lo, hi in zip(idx, lower.reshape(-1, 2), upper.reshape(-1, 2)):
         assert lo[0] == lo[1] == (mid[a:b + 1] - 1.0).min()
         assert hi[0] == hi[1] == (mid[a:b + 1] + 1.0).max()
@@ -303,19 +305,24 @@ def test_onset_slider_spans_the_run(app):
 
 
 def sent_columns(app, **changes):
-    """What a change sends to the page: {data source name: columns sent} (Bokeh document events)."""
+    """What a change sends to the page: {data source name: columns sent} (Bokeh document events,
+    serialized as the server would)."""
     from bokeh.document import Document
+    from bokeh.protocol import Protocol
 
     doc = Document()
     doc.add_root(app.__panel__().get_root(doc))
     events = []
     doc.on_change(events.append)
     app.apply(**changes)
+    sent_buffers = len(Protocol().create("PATCH-DOC", events).buffers)
     sent = {}
     for e in events:
         if getattr(e, "attr", None) == "data":
             cols = getattr(e, "cols", None) or list(e.model.data)  # None: the whole data
             sent.setdefault(e.model.name, set()).update(cols)
+    # what goes on the wire: one binary buffer per column sent, no more
+    assert sent_buffers == sum(len(cols) for cols in sent.values())
     return sent
 
 
@@ -347,16 +354,20 @@ def test_controls_answer_without_panels_50_ms_wait(app):
     assert app.presets._debounce == DEBOUNCE_MS
 
 
-def test_startup_heap_is_frozen_once_per_process(monkeypatch):
+def test_a_built_session_is_frozen_out_of_full_sweeps():
     import gc
 
-    from explorer import serving
     from explorer.app import create_app
 
-    gc.unfreeze()
-    monkeypatch.setattr(serving, "_frozen", False)
-    create_app()
-    frozen = gc.get_freeze_count()
-    assert frozen > 10_000  # the imports: JAX, Bokeh, Panel
-    create_app()  # a second session: its objects stay collectable
-    assert gc.get_freeze_count() == frozen
+    import panel as pn
+
+    try:
+        view = create_app()
+        figures = [pane.object for pane in view.select(pn.pane.Bokeh)]  # built with the session
+        models = [m for f in figures for m in f.references()]
+        tracked = {id(o) for o in gc.get_objects()}  # the frozen generation is not listed
+        assert len(figures) == 3 and len(models) > 50
+        assert gc.get_freeze_count() > 10_000
+        assert not any(id(m) in tracked for m in models)
+    finally:
+        gc.unfreeze()
