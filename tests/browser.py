@@ -16,7 +16,7 @@ import numpy as np
 import model
 from explorer.bench import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle  # noqa: F401  (shared with the benchmark)
 from explorer.state import ExplorerState
-from tests.decimated import largest_error
+from tests.decimated import largest_error, split_traces
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -98,10 +98,7 @@ def expected_traces(state: ExplorerState, shown: int) -> np.ndarray:
 
 def plotted_traces(page):
     data = source(page, "trials_source")
-    t, y = np.asarray(data["t"], float), np.asarray(data["rate"], float)
-    breaks = np.flatnonzero(np.isnan(y))
-    starts = np.concatenate([[0], breaks[:-1] + 1])
-    return [(t[a:b], y[a:b]) for a, b in zip(starts, breaks)]
+    return split_traces(data["t"], data["rate"])
 
 
 def mismatch(page) -> float | None:

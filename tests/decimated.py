@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def split_traces(t, y) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Undo the NaN-joined layout of a multi-trace line: one (t, y) per trace."""
+    t, y = np.asarray(t, float), np.asarray(y, float)
+    breaks = np.flatnonzero(np.isnan(y))
+    starts = np.concatenate([[0], breaks[:-1] + 1])
+    return [(t[a:b], y[a:b]) for a, b in zip(starts, breaks)]
+
+
 def largest_error(t: np.ndarray, y: np.ndarray, samples: np.ndarray, dt: float) -> float | None:
     """Largest |plotted - expected| for a line ``(t, y)`` that draws ``samples`` (sample j at
     time (j + 1) dt): either every sample, or each bin's first and last time carrying the

@@ -9,19 +9,12 @@ import model
 from explorer.app import Explorer
 from explorer import decimate
 from explorer.views import SUMMARY_COLUMNS
-from tests.decimated import largest_error
+from tests.decimated import largest_error, split_traces
 
 
 @pytest.fixture
 def app():
     return Explorer()
-
-
-def split_traces(t, y):
-    """Undo the NaN-joined layout of a multi-trace line."""
-    breaks = np.flatnonzero(np.isnan(y))
-    starts = np.concatenate([[0], breaks[:-1] + 1])
-    return [(t[a:b], y[a:b]) for a, b in zip(starts, breaks)]
 
 
 def model_rates(app):
