@@ -3,12 +3,13 @@
 Nagle's algorithm off on each session's websocket. Bokeh writes each message in several
 websocket frames (header, metadata, content, then two per binary buffer) and Tornado, which
 carries them, leaves TCP's Nagle algorithm on. The frames after the first then wait for the
-browser to acknowledge it, and the browser delays its acknowledgements: measured on loopback with ``python -m explorer.bench``, a one-number round
-trip took 47 ms at the median with it on and 13 ms with it off. Tornado's documentation
+browser to acknowledge it, and the browser delays its acknowledgements. Two servers on loopback,
+timed in one run with the benchmark's harness (``explorer.bench``): a one-number round trip took
+47 ms at the median with it on and 13 ms with it off. Tornado's documentation
 recommends ``set_nodelay(True)`` for exactly this; Bokeh and Panel do not call it.
 
 Long-lived objects frozen out of the garbage collector's full sweeps. After the imports (JAX,
-Bokeh, Panel) the process tracks about 200,000 objects, and each session adds about 15,000; a
+Bokeh, Panel) the process tracks about 200,000 objects, and each session adds about 23,000; a
 full (generation 2) collection walks them all, 114 ms for the imports alone (measured
 in-process), once every few hundred refreshes, and a slider's answer stalls meanwhile. So once a
 session is built, what lives is frozen (``gc.freeze()``, a permanent generation the sweeps skip;
