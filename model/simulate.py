@@ -35,7 +35,7 @@ from .network import Network, check_int
 from .noise import FrozenNoise, as_key, draw_time_major, float_dtype
 from .noise_response import noise_response
 from .params import FIELDS, SWITCH_FIELDS, Params
-from .propagators import propagators
+from .propagators import host_propagators, propagators
 from .sharding import place_trials, split_trials, trial_mesh
 from .state import State, check_state, end_state
 from .step import event_value, nest_step, split_by_sign, summed_drive
@@ -248,7 +248,7 @@ def simulate(
     else:
         noiseless = None
         (rate, drawn, moments), last_finite = _run(
-            p, np.asarray(dt, dtype), y0, inst, dlyd, delays, external, noise_source, carried,
+            p, host_propagators(p.tau, p.lambda_, dt, dtype), y0, inst, dlyd, delays, external, noise_source, carried,
             n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
             history_steps=history_steps, noise_layout=layout,
         )
@@ -336,12 +336,12 @@ def _network_buffers(pre_rate, w_ex, w_in, p: Params, uniform_gain: bool):
     jax.jit,
     static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh", "noise_layout"),
 )
-def _run(p, dt, y0, inst, dlyd, delays, external, noise_source, carried, *,
+def _run(p, prop, y0, inst, dlyd, delays, external, noise_source, carried, *,
          n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
     """Returns ((rate (n_recorded, n_steps, n_units), drawn noise or None, (mean, var) or None),
     whether every trial's last rate is finite)."""
     note_trace()
-    out = _simulate_traced(p, dt, y0, inst, dlyd, delays, external, noise_source,
+    out = _simulate_traced(p, prop, y0, inst, dlyd, delays, external, noise_source,
                            n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout, carried)
     rate, _, moments = out
     last = moments[0][-1] if moments is not None else rate[:, -1]
@@ -355,14 +355,14 @@ def _run_on_response(p, dt, y0, external, z_recorded, z_mean, z_var, *, n_steps,
     note_trace()
     n_units = y0.shape[0]
     silent = jnp.zeros((n_steps, 1, n_units), y0.dtype)
-    q = _simulate_traced(p, dt, y0, None, None, None, external, silent,
+    q = _simulate_traced(p, propagators(p.tau, p.lambda_, dt), y0, None, None, None, external, silent,
                          1, n_steps, method, 0, 1, None, "time_major")[0][0]  # (n_steps, n_units)
     p = _per_unit(p, n_units)
     c = propagators(p.tau, p.lambda_, dt).noise_factor * p.sigma
     return q + c * z_recorded, (q + c * z_mean, c * c * z_var), q
 
 
-def _simulate_traced(p, dt, y0, inst, dlyd, delays, external, noise_source,
+def _simulate_traced(p, prop, y0, inst, dlyd, delays, external, noise_source,
                      n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout, carried=None):
     """``inst``/``dlyd``: (w_ex, w_in) or None (see connections.Layout). ``carried``: None, or
     (history (n_trials|1, h, n_units), in_flight (n_trials|1, n_in, 2, n_units), pending_steps)
@@ -370,7 +370,8 @@ def _simulate_traced(p, dt, y0, inst, dlyd, delays, external, noise_source,
     n_units = y0.shape[-1]
     uniform_gain = all(jnp.ndim(getattr(p, f)) == 0 for f in ("g", "beta", "theta"))
     p = _per_unit(p, n_units)
-    prop = propagators(p.tau, p.lambda_, dt)
+    # NEST's propagators, computed on the host (propagators.host_propagators), per unit.
+    prop = type(prop)(*(jnp.broadcast_to(v, (n_units,)) for v in prop))
     if noise_layout == "key":
         xi = draw_time_major(noise_source, n_trials, n_steps, n_units, y0.dtype)
     elif noise_layout == "trial_major":
