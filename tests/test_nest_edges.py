@@ -194,3 +194,18 @@ def test_step_rate_generator_helper_takes_the_order():
     with pytest.raises(ValueError, match="several inputs"):
         model.ExternalInput.step_rate_generator([1.0], [1.0], dt=0.1, n_steps=30, delay=0.3, min_delay_steps=2,
                                                 created_before_target=False, max_delay_steps=10)
+
+
+def test_continuation_does_not_recompile_when_values_move():
+    conns = [model.Connection(0, 1, 0.7, delay_steps=3), model.Connection(1, 0, -0.4)]
+
+    def two_phases(mu, lin):
+        first = model.simulate(model.Network(model.Params(mu=mu), 2, connections=conns), 2.0, 0.1, n_trials=4, key=0)
+        p = model.Params(mu=-mu, linear_summation=lin)
+        return model.simulate(model.Network(p, 2, connections=conns), 2.0, 0.1, n_trials=4, key=1, state=first.state)
+
+    two_phases(0.2, True)
+    before = model.trace_count()
+    two_phases(0.5, False)
+    two_phases(-1.0, True)
+    assert model.trace_count() == before
