@@ -71,7 +71,12 @@ class SimulationResult:
         """
         if self._continuation is None:
             raise ValueError("state needs every trial recorded (record_trials=None)")
-        return end_state(rate=self.rate, **self._continuation)
+        inputs, external, p, y0, prev, lay, n_steps, n_trials, n_units, min_delay_steps = self._continuation
+        return end_state(
+            rate=self.rate, y0=np.broadcast_to(y0, (n_trials, n_units)), prev=prev, n_steps=n_steps,
+            layout=lay, external=(*external, *_sources(inputs, n_steps)),
+            params=_per_unit_np(p, n_units), pending_steps=min_delay_steps,
+        )
 
     @functools.cached_property
     def _trial_moments(self) -> tuple[jax.Array, jax.Array]:
@@ -257,13 +262,9 @@ def simulate(
     if xi is not None and not bool(last_finite) and not bool(jnp.all(jnp.isfinite(noise_source))):
         raise ValueError("xi must be finite (no NaN or inf)")
     draws = drawn if layout == "key" else noise_source
-    continuation = None
-    if n_recorded == n_trials:
-        continuation = dict(
-            y0=np.broadcast_to(y0, (n_trials, n_units)), prev=state, n_steps=n_steps, layout=lay,
-            external=(*external, *_sources(inputs, n_steps)), params=_per_unit_np(p, n_units),
-            pending_steps=min_delay_steps,
-        )
+    # Only references: the state is built when asked for (a slider's run never pays for it).
+    continuation = None if n_recorded < n_trials else (
+        inputs, external, p, y0, state, lay, n_steps, n_trials, n_units, min_delay_steps)
     start = 0 if state is None else state.steps_run
     return SimulationResult(
         times=dt * np.arange(start + 1, start + n_steps + 1), rate=rate,
