@@ -5,7 +5,7 @@
     res = model.simulate(p, t_sim=200.0, dt=0.1, n_trials=100)
 """
 
-from . import theory
+from . import generators, theory
 from .gain import phi, phi_slope
 from .connections import Connection
 from .inputs import ExternalInput

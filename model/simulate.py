@@ -71,11 +71,11 @@ class SimulationResult:
         """
         if self._continuation is None:
             raise ValueError("state needs every trial recorded (record_trials=None)")
-        inputs, external, p, y0, prev, lay, n_steps, n_trials, n_units, min_delay_steps = self._continuation
+        inputs, external, p, y0, prev, lay, n_steps, n_trials, n_units, min_delay_steps, dt = self._continuation
         return end_state(
             rate=self.rate, y0=np.broadcast_to(y0, (n_trials, n_units)), prev=prev, n_steps=n_steps,
             layout=lay, external=(*external, *_sources(inputs, n_steps)),
-            params=_per_unit_np(p, n_units), pending_steps=min_delay_steps,
+            params=_per_unit_np(p, n_units), pending_steps=min_delay_steps, dt=dt,
         )
 
     @functools.cached_property
@@ -177,7 +177,7 @@ def simulate(
     n_units = net.n_units
     min_delay_steps = check_int("min_delay_steps", min_delay_steps, 1)
     if state is not None:
-        state = check_state(state, n_trials, n_units)
+        state = check_state(state, n_trials, n_units, dt)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "auto":
@@ -264,7 +264,7 @@ def simulate(
     draws = drawn if layout == "key" else noise_source
     # Only references: the state is built when asked for (a slider's run never pays for it).
     continuation = None if n_recorded < n_trials else (
-        inputs, external, p, y0, state, lay, n_steps, n_trials, n_units, min_delay_steps)
+        inputs, external, p, y0, state, lay, n_steps, n_trials, n_units, min_delay_steps, dt)
     start = 0 if state is None else state.steps_run
     return SimulationResult(
         times=dt * np.arange(start + 1, start + n_steps + 1), rate=rate,

@@ -38,6 +38,7 @@ class State:
     in_flight: np.ndarray  # (n_trials, n_in, 2, n_units)
     steps_run: int
     pending_steps: int
+    dt: float | None = None  # the resolution of the runs (NEST cannot change it after a Simulate)
 
     @property
     def n_trials(self) -> int:
@@ -50,7 +51,8 @@ def _event_values(v, w, p):
     return w * np.where(col(p.linear_summation), v, phi(v, col(p.g), col(p.beta), col(p.theta)))
 
 
-def end_state(*, rate, y0, prev: State | None, n_steps: int, layout, external, params, pending_steps: int):
+def end_state(*, rate, y0, prev: State | None, n_steps: int, layout, external, params, pending_steps: int,
+              dt: float | None = None):
     """The ``State`` after a run (NumPy, float64 arithmetic on the run's values).
 
     **Arguments:**
@@ -62,6 +64,7 @@ def end_state(*, rate, y0, prev: State | None, n_steps: int, layout, external, p
     - ``external``: (delivered (K, T), events (K, T), weights (K, N), rates (K, T), delays (K,),
       emits (K, T)) of its inputs; ``params``: per-unit ``Params`` (NumPy).
     - ``pending_steps``: NEST's min_delay in steps (the events of the last slice are not handled).
+    - ``dt``: the run's resolution (ms), kept to refuse a continuation at another one.
 
     **Returns:** the ``State``.
     """
@@ -109,12 +112,14 @@ def end_state(*, rate, y0, prev: State | None, n_steps: int, layout, external, p
         [np.zeros((n_trials, h - pre.shape[1], n_units)), pre], axis=1)
     steps_run = n_steps + (0 if prev is None else prev.steps_run)
     return State(rate=rate[:, -1].copy(), history=history, in_flight=in_flight,
-                 steps_run=steps_run, pending_steps=pending_steps)
+                 steps_run=steps_run, pending_steps=pending_steps, dt=dt)
 
 
-def check_state(state: Any, n_trials: int, n_units: int) -> State:
+def check_state(state: Any, n_trials: int, n_units: int, dt: float | None = None) -> State:
     if not isinstance(state, State):
         raise ValueError(f"state must be a model.State (a run's result.state), got {type(state).__name__}")
+    if dt is not None and state.dt is not None and abs(state.dt - dt) > 1e-12 * dt:
+        raise ValueError(f"dt = {dt} ms: the state was run at dt = {state.dt} ms (the resolution cannot change)")
     if state.rate.shape[1] != n_units:
         raise ValueError(f"state has {state.rate.shape[1]} units, the network {n_units}")
     if state.n_trials not in (1, n_trials):

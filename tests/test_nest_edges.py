@@ -158,6 +158,8 @@ def test_state_layout():
         model.simulate(net, 1.0, 0.1, n_trials=3, record_trials=1).state
     with pytest.raises(ValueError, match="n_trials"):
         model.simulate(net, 1.0, 0.1, n_trials=2, state=s)
+    with pytest.raises(ValueError, match="resolution cannot change"):
+        model.simulate(net, 1.0, 0.05, n_trials=3, state=s)
 
 
 # --- 3. step_rate_generator ---------------------------------------------------------------
