@@ -163,7 +163,8 @@ def simulate(
     connection changed in between, as NEST does between two Simulate calls. Times then count
     on from the previous run. ``min_delay_steps``: NEST's min_delay in steps, which decides
     which of this run's last events the next run handles with its own parameters (see
-    state.py); it matters only for ``result.state``.
+    state.py); it matters only for ``result.state``. A continued run always takes the
+    sequential scan (the frozen-noise shortcut and the parallel scan start from one rate).
     """
     net = net_or_params if isinstance(net_or_params, Network) else Network(net_or_params)
     if not isinstance(net, Network):
