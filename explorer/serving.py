@@ -97,7 +97,7 @@ def freeze_live_objects() -> None:
         doc.on_session_destroyed(_sweep_soon)
 
 
-def _sweep_soon(session_context=None) -> None:
+def _sweep_soon(session_context) -> None:
     """A session ended: sweep once the ends have stopped coming (see the module's doc)."""
     from tornado.ioloop import IOLoop
 
