@@ -19,7 +19,7 @@ import param
 from explorer.frame import Frame, FrameMaker
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
-from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded
+from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
 from explorer.views import Figures
 from explorer.widgets import Checkbox, FloatSlider, IntInput, Select
 
@@ -336,8 +336,16 @@ class Explorer(pn.viewable.Viewer):
         return pn.Row(self.sidebar, main, sizing_mode="stretch_both", stylesheets=[CSS])
 
 
+# Shown when the server cannot be reached (a restart, a wifi drop, a laptop waking up), by
+# Panel's notifications (served locally). No automatic reconnection: tried against a restarted
+# server, BokehJS 3.9 failed to re-pull the session ("buffer for id=... not found") and the page
+# then said "Reconnecting now." for ever while nothing worked; a reload always works.
+LOST = ("Connection to the server lost: the plots no longer follow the controls. "
+        "Reload the page (F5) to continue.")
+
+
 def create_app() -> pn.viewable.Viewable:
-    pn.extension(sizing_mode="fixed", notifications=False)
+    pn.extension(sizing_mode="fixed", notifications=True, disconnect_notification=LOST)
     on_session_loaded()  # answers leave at once, not after the browser's delayed acknowledgement
     explorer = Explorer()
     view = explorer.__panel__()
@@ -348,3 +356,4 @@ def create_app() -> pn.viewable.Viewable:
 
 if pn.state.served:
     create_app().servable(title="Sigmoid-rate explorer")
+    prepare_page()  # stylesheets from this server, also when the session is rebuilt

@@ -153,3 +153,42 @@ def return_freed_memory() -> bool:
 
 
 _libc = None
+
+
+def stylesheets_from_this_server(doc=None) -> int:
+    """Point every Panel stylesheet of the session's page at this server, not Panel's CDN.
+
+    Panel builds its components' stylesheets with CDN addresses and rewrites them to the
+    server's own only when it renders the page's HTML. A session rebuilt because its
+    websocket arrived after the first one had expired (a busy server, a slow laptop: 26-30 of
+    30 pages in a classroom run; any page with ``--num-procs``) never gets that HTML, so its
+    page fetched 8 stylesheets from cdn.holoviz.org: offline, 8 console errors and an alert
+    without its style; and its alert, when shown later, came unstyled (Panel renders a
+    component's stylesheets again from the document's ``dist_url``, which only that HTML sets).
+    Called when the session's document is built, for every session.
+
+    **Arguments:** `doc`: the session's document (default: the current one).
+
+    **Returns:** how many root models were patched (0 in-process or with CDN resources).
+    """
+    from panel.io.resources import LOCAL_DIST, patch_model_css, use_cdn
+
+    doc = doc if doc is not None else pn.state.curdoc
+    if doc is None or doc.session_context is None or use_cdn():
+        return 0
+    rel = pn.state.rel_path
+    dist_url = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
+    # Panel reads this when it renders a component's stylesheets again (an alert shown later).
+    doc._template_variables.setdefault("dist_url", dist_url)
+    for root in doc.roots:
+        patch_model_css(root, dist_url=dist_url)
+    return len(doc.roots)
+
+
+def prepare_page(doc=None) -> None:
+    """What every served session's page needs once its document is built: stylesheets from
+    this server (``stylesheets_from_this_server``).
+
+    **Arguments:** `doc`: the session's document (default: the current one).
+    """
+    stylesheets_from_this_server(doc)
