@@ -173,3 +173,18 @@ def test_freed_memory_goes_back_to_the_system():
     after = _rss_bytes()
     assert before - after > 100e6, (before, after)
     del survivors
+
+
+def test_more_than_one_process_is_refused_with_the_reason():
+    import subprocess
+    import sys
+
+    from explorer.__main__ import num_procs
+
+    assert num_procs(["--port", "5006"]) is None
+    assert num_procs(["--num-procs", "2"]) == 2 and num_procs(["--num-procs=1"]) == 1
+    with pytest.raises(ValueError, match="--num-procs must be a whole number"):
+        num_procs(["--num-procs", "two"])
+    done = subprocess.run([sys.executable, "-m", "explorer", "--num-procs", "2"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "--num-procs must be 1" in done.stderr
