@@ -9,6 +9,7 @@ scheduled, and it reads the state when it runs, so the latest value wins and no 
 from __future__ import annotations
 
 import html
+import logging
 import urllib.parse
 
 import numpy as np
@@ -17,7 +18,8 @@ import param
 
 from explorer.frame import Frame, FrameMaker
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
-from explorer.serving import freeze_live_objects, on_session_loaded
+from explorer import workers
+from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
 from explorer.views import Figures
 from explorer.widgets import Checkbox, FloatSlider, IntInput, Select
 
@@ -94,6 +96,8 @@ class Explorer(pn.viewable.Viewer):
         self._reverting = False
         self._accepted = self.state.settings()
         self._shape = None
+        self._runs = workers.LatestOnly()  # served: one simulation in flight, off the event loop
+        self._run_ms = {}  # shape key -> compute time of its last run: picks the lane
         new_noise = pn.widgets.Button(label="New noise", color="primary", width=230,
                                       description="Draw a new frozen noise realisation (seed + 1)")
         new_noise.on_click(lambda _: self.apply(seed=(self.state.seed + 1) % (2**31 - 1)))
@@ -199,9 +203,47 @@ class Explorer(pn.viewable.Viewer):
 
     def _scheduled_refresh(self) -> None:
         self._scheduled = False
+        doc = self._server_doc()
+        if doc is None:
+            try:
+                self.refresh()
+            finally:
+                self.busy.value = False
+            return
+        self._runs.request(lambda: self._start_run(doc))
+
+    def _start_run(self, doc):
+        """Simulate a snapshot of the state in a worker thread (``workers.py``); the plots are
+        fed on the session's loop when it is done."""
+        settings = self.state.settings()
+        snapshot = ExplorerState(**settings)
+        shape = self._shape_key()
+        last_ms = self._run_ms.get(shape)
+        heavy = (last_ms > workers.HEAVY_MS if last_ms is not None
+                 else snapshot.n_trials * snapshot.n_steps > workers.HEAVY_SAMPLES)
+        if heavy:
+            self.busy.value = True  # seconds of work ahead: say so
+        return workers.submit("heavy" if heavy else "quick", lambda: self.frames.make(snapshot),
+                              doc.add_next_tick_callback,
+                              lambda future: self._deliver(future, settings, shape, doc))
+
+    def _deliver(self, future, settings, shape, doc) -> None:
+        again = self._runs.finished()
         try:
-            self.refresh()
-        finally:
+            frame = future.result()
+        except ValueError as err:
+            self._refuse(err)
+            again = False  # the state went back to what the picture shows
+        except Exception as err:  # noqa: BLE001  (the page must say something, the server logs it)
+            logging.getLogger(__name__).exception("simulation failed")
+            self._refuse(f"the simulation failed ({type(err).__name__})")
+            again = False
+        else:
+            self._run_ms[shape] = frame.compute_ms
+            self._show(frame, settings, shape)
+        if again:
+            self._runs.request(lambda: self._start_run(doc))
+        else:
             self.busy.value = False
 
     def _shape_key(self):
@@ -213,19 +255,26 @@ class Explorer(pn.viewable.Viewer):
         try:
             frame = self.frames.make(self.state)
         except ValueError as err:
-            # Put the widgets back to what the picture shows, so nothing on the page lies.
-            self.show_message(f"{err}. The last accepted settings were restored.")
-            self._reverting = True
-            try:
-                self.state.param.update(**self._accepted)
-            finally:
-                self._reverting = False
-            self._show_inert_controls()
+            self._refuse(err)
             return
+        self._show(frame, self.state.settings(), self._shape_key())
+
+    def _refuse(self, err) -> None:
+        # Put the widgets back to what the picture shows, so nothing on the page lies.
+        self.show_message(f"{err}. The last accepted settings were restored.")
+        self._reverting = True
+        try:
+            self.state.param.update(**self._accepted)
+        finally:
+            self._reverting = False
+        self._show_inert_controls()
+
+    def _show(self, frame: Frame, settings: dict, shape) -> None:
+        """Feed every plot with a frame computed for ``settings``."""
         self.message.visible = False
-        self._accepted = self.state.settings()
+        self._accepted = settings
         self.frame = frame
-        self._shape = self._shape_key()
+        self._shape = shape
         with pn.io.hold():
             self.figures.show_frame(frame)
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
@@ -287,13 +336,24 @@ class Explorer(pn.viewable.Viewer):
         return pn.Row(self.sidebar, main, sizing_mode="stretch_both", stylesheets=[CSS])
 
 
+# Shown when the server cannot be reached (a restart, a wifi drop, a laptop waking up), by
+# Panel's notifications (served locally). No automatic reconnection: tried against a restarted
+# server, BokehJS 3.9 failed to re-pull the session ("buffer for id=... not found") and the page
+# then said "Reconnecting now." for ever while nothing worked; a reload always works.
+LOST = ("Connection to the server lost: the plots no longer follow the controls. "
+        "Reload the page (F5) to continue.")
+
+
 def create_app() -> pn.viewable.Viewable:
-    pn.extension(sizing_mode="fixed", notifications=False)
+    pn.extension(sizing_mode="fixed", notifications=True, disconnect_notification=LOST)
     on_session_loaded()  # answers leave at once, not after the browser's delayed acknowledgement
-    view = Explorer().__panel__()
+    explorer = Explorer()
+    view = explorer.__panel__()
+    on_session_ended(explorer.frames.release)  # its caches leave the memory budget at once
     freeze_live_objects()  # no 100 ms garbage-collector sweeps of long-lived objects during a drag
     return view
 
 
 if pn.state.served:
     create_app().servable(title="Sigmoid-rate explorer")
+    prepare_page()  # stylesheets from this server, also when the session is rebuilt

@@ -111,7 +111,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=60, help="timed presses per view")
     ap.add_argument("--rounds", type=int, default=6, help="turns each view takes")
+    ap.add_argument("--part", choices=["all", "browser", "classroom"], default="all",
+                    help="the Chromium views, the classroom scenarios (explorer/classroom.py), or both")
     args = ap.parse_args(argv)
+    if args.part != "classroom":
+        browser_views(args)
+    if args.part != "browser":
+        from explorer import classroom
+
+        print()
+        classroom.run()
+
+
+def browser_views(args):
+    """The Chromium part: key press -> new data in the page, each view against the floors."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()

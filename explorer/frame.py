@@ -17,6 +17,7 @@ import numpy as np
 import model
 from model import theory
 
+from .budget import BUDGET
 from .state import ExplorerState
 
 MAX_SAMPLES = 50_000_000  # trials x steps: 200 MB of float32 noise
@@ -53,17 +54,53 @@ class FrameMaker:
         self._noise: OrderedDict = OrderedDict()
         self._cache_size = cache_size
         self._sd_key, self._sd = None, None
+        self._closed = False  # the session ended: a run still in flight must not reserve again
+
+    @staticmethod
+    def cache_bytes(n_trials: int, n_steps: int) -> int:
+        """What one frozen noise holds: its draws and up to two filtered responses
+        (``model.noise_response``: the recorded trials, all of them for small runs)."""
+        recorded = n_trials if n_trials * n_steps <= KEEP_ALL_SAMPLES else min(n_trials, SHOWN_TRIALS)
+        return np.dtype(model.float_dtype()).itemsize * n_steps * (n_trials + 2 * recorded)
+
+    def release(self) -> None:
+        """Empty the caches and give their share of the server's memory budget back."""
+        self._closed = True
+        self._noise.clear()
+        BUDGET.release(self)
 
     def frozen_noise(self, seed: int, n_trials: int, n_steps: int):
         key = (seed, n_trials, n_steps, str(model.float_dtype()))
         if key in self._noise:
             self._noise.move_to_end(key)
             return self._noise[key]
+        self._reserve(n_trials, n_steps)
         xi = model.FrozenNoise.draw(seed, n_trials=n_trials, n_steps=n_steps)
         self._noise[key] = xi
         while len(self._noise) > self._cache_size:
             self._noise.popitem(last=False)
         return xi
+
+    def _reserve(self, n_trials: int, n_steps: int) -> None:
+        """Reserve the new noise in the server's budget, keeping as many older entries as fit
+        (the newest first); refused, raise ``ValueError`` and change nothing."""
+        if self._closed:
+            raise ValueError("the session has ended")
+        new = self.cache_bytes(n_trials, n_steps)
+        kept = list(self._noise)[-(self._cache_size - 1):] if self._cache_size > 1 else []
+        while True:
+            held = sum(self.cache_bytes(k[1], k[2]) for k in kept)
+            granted, free = BUDGET.reserve(self, new + held)
+            if granted or not kept:
+                break
+            kept = kept[1:]
+        if not granted:
+            raise ValueError(
+                f"this run's frozen noise needs {new / 1e6:,.0f} MB and the server's memory budget for "
+                f"all sessions ({BUDGET.limit / 1e6:,.0f} MB) has {max(free, 0) / 1e6:,.0f} MB free: use "
+                f"fewer trials, a shorter duration or a larger dt, or try again when others have left")
+        for k in [k for k in self._noise if k not in kept]:
+            del self._noise[k]
 
     def _theory_sd(self, params, dt, n_steps):
         """sd of y[n] for n = 1..n_steps; depends on tau, lambda, sigma only (cached)."""

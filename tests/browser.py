@@ -26,12 +26,15 @@ READY = """() => { const d = window.Bokeh && Bokeh.documents[0];
 
 
 @contextlib.contextmanager
-def panel_server(extra_env=None, timeout=90.0):
-    """``panel serve explorer/app.py`` on a free loopback port; yields the page's URL."""
+def panel_server(extra_env=None, timeout=90.0, args=(), stopper=None):
+    """``panel serve explorer/app.py`` on a free loopback port; yields the page's URL.
+
+    ``args``: more ``panel serve`` options. ``stopper``: a list that receives a function
+    stopping the server (to stop it under an open page)."""
     port = free_port()
     env = os.environ | {"JAX_ENABLE_X64": "1"} | (extra_env or {})
     cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--port", str(port),
-           "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
+           "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", *args]
     log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / f"panel-serve-{port}.log", "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/app"
@@ -45,6 +48,8 @@ def panel_server(extra_env=None, timeout=90.0):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"panel serve did not start; see {log.name}")
                 time.sleep(0.2)
+        if stopper is not None:
+            stopper.append(lambda: (proc.terminate(), proc.wait(10)))
         yield url
     finally:
         proc.terminate()

@@ -214,6 +214,19 @@ class FakeDoc:
         for callback in pending:
             callback()
 
+    def run_until_idle(self, app, timeout=60.0):
+        """Run callbacks (the scheduled refresh, then the worker's delivery) until none is
+        queued and no simulation is in flight."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            self.run_pending()
+            if not self.callbacks and not app._runs.in_flight:
+                return
+            assert time.monotonic() < deadline, "a simulation never came back"
+            time.sleep(0.002)
+
 
 def test_served_updates_coalesce_latest_value_wins(app, monkeypatch):
     doc = FakeDoc()
@@ -223,7 +236,7 @@ def test_served_updates_coalesce_latest_value_wins(app, monkeypatch):
         app.state.mu = 0.04 * (k + 1)
     assert len(doc.callbacks) == 1 and app.refreshes == refreshes
     assert not app.busy.value  # same shapes: nothing to compile, no busy indicator
-    doc.run_pending()
+    doc.run_until_idle(app)
     assert app.refreshes == refreshes + 1
     assert_plot_shows_model(app)  # the one refresh used the last value, mu = 1.0
     assert app.state.mu == pytest.approx(1.0)
@@ -234,7 +247,7 @@ def test_shape_change_shows_busy_until_the_refresh_ran(app, monkeypatch):
     monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
     app.state.n_trials = 7
     assert app.busy.value and len(doc.callbacks) == 1
-    doc.run_pending()
+    doc.run_until_idle(app)
     assert not app.busy.value
     assert_plot_shows_model(app)
 

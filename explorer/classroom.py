@@ -1,0 +1,206 @@
+"""Classroom scenarios for ``python -m explorer.bench``: a class on one ``panel serve``.
+
+Students are server-side clients (``bokeh.client.pull_session``, one thread and event loop
+each, no rendering): they open a session, move the mu slider in their copy of the document,
+and wait until the server's answer (the patch with the new data and readouts) has arrived. So the figures are the server's side
+(plus the clients' own decoding, in this same process on the same cores), not a browser's.
+Each scenario prints its figures:
+
+* joining: 30 students arriving over 10 s; seconds from the first arrival until the last has
+  its document, and each student's wait;
+* an observer's slider round trip (p50 / p95) alone, with 5 and with 29 others moving sliders,
+  and with 5 others running the heavy "Bistable switch" setting with 1000 trials;
+* a class leaving: 30 sessions closed together; the observer's longest round trip meanwhile;
+* memory: the server's RSS with one session, with 30, and after the 30 left.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DISCARD_S = 40.0  # Bokeh discards a closed session after 15 s unused, checked every 17 s; sweep 4 s later
+
+# "Bistable switch (autapse + sine)" with 1000 trials: 1000 x 20,000 steps, the full scan.
+HEAVY_ARGS = dict(g="2", beta="6", theta="1", sigma="0.2", w_self="1", self_delay="1", input_kind="sine",
+                  amplitude="2.5", input_weight="1", period="500", onset="100", duration="2000",
+                  n_trials="1000")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+class Student:
+    """One server-side client with its own thread and event loop."""
+
+    def __init__(self, url: str, arguments: dict | None = None):
+        self.url, self.arguments = url, arguments or {}
+        self.joined_s = None
+        self.latencies: list[float] = []
+        self.moving = threading.Event()
+        self.stop = threading.Event()
+        self.closed = threading.Event()
+        self.ready = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _run(self):
+        import panel.models  # noqa: F401  (the client's document needs Panel's model types)
+        from bokeh.client import pull_session
+        from bokeh.models import Slider
+
+        try:
+            t0 = time.perf_counter()
+            session = pull_session(url=self.url, arguments=self.arguments)
+            self.joined_s = time.perf_counter() - t0
+            doc = session.document
+            slider = next(m for m in doc.models if isinstance(m, Slider) and m.title == "mu")
+            seen = []
+            # The answer to a move: the server's patch of the page, which carries the new data and
+            # the readouts in one message (the app holds them together); any change that is not
+            # our own slider's marks it.
+            doc.on_change(lambda event: getattr(event, "attr", None) != "value" and seen.append(1))
+            self.ready.set()
+            k = 0
+            while not self.stop.is_set():
+                if not self.moving.wait(0.05):
+                    continue
+                n = len(seen)
+                k += 1
+                start = time.perf_counter()
+                slider.value = round(0.01 * (k % 50), 2)
+                session._connection._loop_until(lambda: len(seen) > n or self.stop.is_set())
+                self.latencies.append(time.perf_counter() - start)
+                time.sleep(0.05)  # a student's next key press
+            session.close()
+        except Exception as err:  # noqa: BLE001  (reported with the figures)
+            self.error = err
+            self.ready.set()
+        finally:
+            self.closed.set()
+
+
+def _p(values, q):
+    return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
+
+
+def run(seconds_per_phase: float = 8.0) -> None:
+    """Start a server, run every scenario, print the figures.
+
+    **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
+    """
+    from explorer.bench import _wait_http, free_port
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--port", str(port),
+           "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}/app"
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/", proc)
+        urllib.request.urlopen(url, timeout=60)  # the first session compiles; not counted
+        print("classroom scenarios: server-side clients (bokeh.client.pull_session), one panel serve "
+              f"process, {os.cpu_count()} CPU cores shared by server and clients; load average before "
+              f"starting {os.getloadavg()[0]:.1f} (other work on the machine counts too)")
+
+        observer = Student(url).start()
+        observer.ready.wait(120)
+        time.sleep(3)
+        one_session_mb = rss_mb(proc.pid)
+
+        def phase(label, others):
+            for s in others:
+                s.moving.set()
+            time.sleep(1.0)
+            observer.latencies.clear()
+            observer.moving.set()
+            time.sleep(seconds_per_phase)
+            observer.moving.clear()
+            for s in others:
+                s.moving.clear()
+            lat = list(observer.latencies)
+            print(f"  {label}: observer p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms ({len(lat)} round trips)")
+            return _p(lat, 95)
+
+        solo = phase("observer alone", [])
+
+        # Joining: 30 students over 10 s.
+        t_first = time.perf_counter()
+        students = []
+        for k in range(30):
+            students.append(Student(url).start())
+            time.sleep(10.0 / 30)
+        for s in students:
+            s.ready.wait(120)
+        waits = [s.joined_s for s in students if s.joined_s is not None]
+        done_at = time.perf_counter() - t_first
+        errors = [s.error for s in students if s.error]
+        print(f"joining: 30 students over 10 s: all had their documents {done_at:.1f} s after the first "
+              f"arrived; each waited median {statistics.median(waits):.2f} s, max {max(waits):.2f} s"
+              + (f"; {len(errors)} failed: {errors[0]!r}" if errors else ""))
+        thirty_mb = rss_mb(proc.pid)
+
+        p5 = phase("5 others moving sliders", students[:5])
+        p29 = phase("29 others moving sliders", students[:29])
+        print(f"  ratios to alone: 5 moving {p5 / solo:.2f}x (target <= 1.5x), 29 moving {p29 / solo:.2f}x "
+              "(target <= 3x)")
+
+        # A class leaving, the observer moving meanwhile.
+        observer.latencies.clear()
+        observer.moving.set()
+        time.sleep(1.0)
+        for s in students:
+            s.stop.set()
+        for s in students:
+            s.closed.wait(30)
+        time.sleep(8.0)  # the ended sessions are discarded, then swept once
+        observer.moving.clear()
+        lat = list(observer.latencies)
+        print(f"a class of 30 leaving: observer's longest round trip {max(lat) * 1e3:.0f} ms, p95 "
+              f"{_p(lat, 95):.0f} ms over the next 9 s ({len(lat)} round trips)")
+        time.sleep(DISCARD_S)  # Bokeh discards a closed session ~15-32 s after it closed; then one sweep
+        left_mb = rss_mb(proc.pid)
+
+        # Heavy work: 5 students on the bistable switch with 1000 trials.
+        heavy = [Student(url, HEAVY_ARGS).start() for _ in range(5)]
+        for s in heavy:
+            s.ready.wait(300)
+        ph = phase("5 others running the bistable switch with 1000 trials", heavy)
+        heavy_ms = [_p(s.latencies, 50) for s in heavy if s.latencies]
+        print(f"  ratio to alone: {ph / solo:.2f}x; the heavy students' own median round trip "
+              f"{statistics.median(heavy_ms):.0f} ms" if heavy_ms else "")
+        for s in heavy:
+            s.stop.set()
+        for s in heavy:
+            s.closed.wait(60)
+        time.sleep(DISCARD_S)
+        after_mb = rss_mb(proc.pid)
+        print(f"memory (server RSS, the observer's session still open): one session {one_session_mb:.0f} MB, "
+              f"30 sessions {thirty_mb:.0f} MB, after the 30 left {left_mb:.0f} MB = "
+              f"{left_mb / one_session_mb:.2f}x the one-session level (target <= 1.2x); after the 5 heavy "
+              f"sessions left too {after_mb:.0f} MB = {after_mb / one_session_mb:.2f}x (their programs, "
+              "compiled for new shapes, stay)")
+        observer.stop.set()
+        observer.closed.wait(10)
+    finally:
+        proc.terminate()
+        proc.wait(20)
