@@ -158,7 +158,7 @@ def export_card(explorer) -> pn.Card:
     def import_status(data) -> bool:
         values, problems = settings_from_status(data)
         if problems:
-            explorer.show_message("Import refused: " + "; ".join(problems) + ". Nothing was changed.")
+            explorer.show_message("Import refused: " + "; ".join(p.rstrip(".") for p in problems) + ". Nothing was changed.")
             return False
         return explorer.apply(**values)
 

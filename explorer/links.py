@@ -137,7 +137,7 @@ def apply_link(explorer, args: dict | None = None) -> list[str]:
         explorer.apply(**values)
     if problems:
         what = "The rest of the link was applied." if values else "Nothing was changed."
-        explorer.show_message("From the link: " + "; ".join(problems) + ". " + what)
+        explorer.show_message("From the link: " + "; ".join(p.rstrip(".") for p in problems) + ". " + what)
     return problems
 
 
