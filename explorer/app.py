@@ -103,6 +103,7 @@ class Explorer(pn.viewable.Viewer):
         self._reverting = False
         self._accepted = self.state.settings()
         self._message_settings = None
+        self.address = links.AddressBar()
         self._shape = None
         new_noise = pn.widgets.Button(label="New noise", color="primary", width=230,
                                       description="Draw a new frozen noise realisation (seed + 1)")
@@ -244,7 +245,7 @@ class Explorer(pn.viewable.Viewer):
         self._follow_presets()
         warning = input_warning(self.state)
         self.input_warning.object, self.input_warning.visible = links.as_plain_markdown(warning), bool(warning)
-        links.show_in_address_bar(self.state)
+        self.address.show(self.state)
 
     def _follow_presets(self) -> None:
         """The preset list names the preset shown, or "custom" once anything moved, so picking the
@@ -296,7 +297,7 @@ class Explorer(pn.viewable.Viewer):
             self.busy, sizing_mode="stretch_width",
         )
         main = pn.Column(
-            header, self.message, self.input_warning,
+            header, self.message, self.input_warning, self.address.box,
             pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"),
             self.note,
             pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),
@@ -321,4 +322,6 @@ def create_app() -> pn.viewable.Viewable:
 
 
 if pn.state.served:
-    create_app().servable(title="Sigmoid-rate explorer")
+    # location=False: Panel's Location parses the query itself and fails on long numbers;
+    # explorer/links.py reads the link and writes the address bar.
+    create_app().servable(title="Sigmoid-rate explorer", location=False)

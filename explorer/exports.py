@@ -162,7 +162,16 @@ def export_card(explorer) -> pn.Card:
             return False
         return explorer.apply(**values)
 
-    take.on_click(lambda _: import_status(pasted.value or ""))
+    def on_take(_) -> None:
+        # A button's click runs outside the document's lock; a change made there cannot be sent
+        # (Bokeh raises), so the import runs on the session's next tick, as slider changes do.
+        doc = explorer._server_doc()
+        if doc is None:
+            import_status(pasted.value or "")
+        else:
+            doc.add_next_tick_callback(lambda: import_status(pasted.value or ""))
+
+    take.on_click(on_take)
     upload.param.watch(lambda e: e.new is not None and import_status(e.new), "value")
     explorer.import_status = import_status
     return pn.Card(script, data, params, pasted, take, upload, title="To NEST and back", width=300,

@@ -9,9 +9,9 @@ until the user changes a setting. Nothing from a link reaches the page except as
 
 Writing. After each accepted refresh the address bar shows the settings that differ from the
 defaults, and the seed, each written so that reading it back gives the same double (``repr``): the
-link reproduces the picture bit for bit. Each change is a browser history entry (Panel's Location
-pushes one); going back reloads the page from the older link, since Panel does not follow
-``popstate`` itself.
+link reproduces the picture bit for bit. Each accepted refresh is a browser history entry
+(``AddressBar``); going back reloads the page from the older link. The link first opened stays
+in the bar until the first change.
 """
 
 from __future__ import annotations
@@ -164,18 +164,10 @@ def link_query(state: ExplorerState) -> str:
     return "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
 
-def show_in_address_bar(state: ExplorerState) -> None:
-    """Write the settings' link into the served page's address bar (a history entry each time)."""
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        return  # not served (a notebook, a test): there is no address bar to follow
-    location = pn.state.location
-    if location is None:
-        return
-    query = link_query(state)
-    if location.search != query:
-        location.search = query
-
+PUSH_JS = """
+if (window.location.search !== cb_obj.value)
+  window.history.pushState({}, '', window.location.pathname + cb_obj.value + window.location.hash);
+"""
 
 HISTORY_JS = """
 if (!window._explorer_follows_history) {
@@ -185,6 +177,24 @@ if (!window._explorer_follows_history) {
   window.addEventListener('popstate', () => window.location.reload());
 }
 """
+
+
+class AddressBar:
+    """The page's address bar, written from the server.
+
+    Not Panel's ``pn.state.location``: it parses the whole query with ``int()``, so a 5,000-digit
+    value (over Python's 4,300-digit limit) broke the session; and it pushes a history entry for
+    the browser's own first report. Here a hidden text box carries the link, and a browser-side
+    callback pushes it when it changes (one history entry per accepted refresh).
+    """
+
+    def __init__(self):
+        self.box = pn.widgets.TextInput(value="", visible=False, width=0, height=0, margin=0)
+        self.box.jscallback(value=PUSH_JS)
+
+    def show(self, state: ExplorerState) -> None:
+        """Write ``state``'s link (``link_query``) into the address bar."""
+        self.box.value = link_query(state)
 
 
 def follow_history() -> None:
