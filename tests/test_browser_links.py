@@ -111,6 +111,7 @@ def test_each_file_downloads_from_the_page(browser, url):
     page, watch = open_page(browser, url + "?mu=0.4&n_trials=3&duration=200&w_self=0.5")
     wait_until_plot_matches_model(page)
     state = state_from_page(page)
+    state.duration = float(state.duration)  # the browser reports 200.0 as 200
     script, name = download(page, "PyNEST script")
     assert name.endswith(".py") and script == pynest_script(state)
     compile(script, name, "exec")  # valid Python (run in NEST by tests/test_pynest_export.py)
