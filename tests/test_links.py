@@ -184,3 +184,18 @@ def test_a_bad_status_is_refused_by_name_and_changes_nothing(app, data, named):
 def test_status_import_takes_nest_aliases():
     values, problems = settings_from_status('{"mean": 0.5, "std": 0.25}')
     assert not problems and values == {"mu": 0.5, "sigma": 0.25}
+
+
+def test_notebook_use_without_a_server():
+    """In a notebook the explorer is ``explorer.Explorer()``; it needs no server, writes no address
+    bar and changes nothing in the process's garbage collector."""
+    import gc
+
+    import explorer
+
+    frozen = gc.get_freeze_count()
+    app = explorer.Explorer()
+    app.apply(mu=0.5)
+    assert app.frame is not None and app.address.box.value == "?mu=0.5&seed=0"
+    assert gc.get_freeze_count() == frozen
+    assert app.__panel__() is not None
