@@ -98,8 +98,6 @@ class ExplorerState(param.Parameterized):
     n_trials = param.Integer(20, bounds=(1, 1000), doc=TOOLTIPS["n_trials"], label="trials")
     seed = param.Integer(0, bounds=(0, 2**31 - 1), doc=TOOLTIPS["seed"], label="seed")
 
-    SHAPE_FIELDS = ("duration", "dt", "n_trials")
-
     @property
     def n_steps(self) -> int:
         return max(1, int(round(self.duration / self.dt)))

@@ -5,8 +5,9 @@
     res = model.simulate(p, t_sim=200.0, dt=0.1, n_trials=100)
 """
 
-from . import theory
+from . import generators, theory
 from .gain import phi, phi_slope
+from .connections import Connection
 from .inputs import ExternalInput
 from .network import Network, delay_steps_for
 from .noise import FrozenNoise, draw_xi, float_dtype
@@ -14,9 +15,10 @@ from .params import Params
 from .propagators import Propagators, propagators
 from .pynest_export import DesignedInput, to_pynest
 from .simulate import SimulationResult, n_steps_for, simulate, trace_count
+from .state import State
 
 __all__ = [
-    "DesignedInput", "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult",
+    "Connection", "DesignedInput", "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult", "State",
     "draw_xi", "float_dtype", "n_steps_for", "phi", "phi_slope", "propagators", "simulate",
     "theory", "to_pynest", "trace_count",
 ]

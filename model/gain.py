@@ -16,13 +16,22 @@ def _xp(*args):
 
 
 def phi(h, g, beta, theta):
-    """``phi(h) = g / (1 + exp(-beta (h - theta)))``, elementwise, broadcasting."""
+    """``phi(h) = g / (1 + exp(-beta (h - theta)))``, elementwise, broadcasting.
+
+    **Arguments:** ``h``: the gain's argument (summed input, or one event's rate);
+    ``g``, ``beta``, ``theta``: the ``Params`` fields of the same names.
+
+    **Returns:** NumPy when every argument is NumPy or a Python number, else a JAX array.
+    """
     xp = _xp(h, g, beta, theta)
     return g / (1.0 + xp.exp(-beta * (h - theta)))
 
 
 def phi_slope(h, g, beta, theta):
-    """``d phi / d h = beta * phi * (1 - phi / g)``, written to stay finite for g == 0."""
+    """``d phi / d h = beta * phi * (1 - phi / g)``, written to stay finite for g == 0.
+
+    **Arguments** and **Returns:** as ``phi``.
+    """
     xp = _xp(h, g, beta, theta)
     s = 1.0 / (1.0 + xp.exp(-beta * (h - theta)))
     return g * beta * s * (1.0 - s)

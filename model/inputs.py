@@ -56,40 +56,45 @@ class ExternalInput:
         delay: float = 1.0,
         min_delay_steps: int = 1,
         target: Any = None,
+        max_delay_steps: int | None = None,
+        created_before_target: bool = True,
+        start: float = 0.0,
+        stop: float = np.inf,
+        origin: float = 0.0,
+        first_step: int = 0,
     ) -> "ExternalInput":
         """What a NEST ``step_rate_generator`` connected with ``rate_connection_delayed`` delivers.
 
         NEST emits an amplitude set for time ``T`` from step ``T/dt - 1`` on, emits 0.0 before
         the first change, and (generators being devices) delivers ``min_delay_steps`` steps
-        earlier than the connection's ``delay`` -- when the generator was created before its
-        targets; see ../shared/nest-semantics.md. ``delay`` and ``amplitude_times`` are in ms.
+        earlier than the connection's ``delay`` when the generator was created before its
+        target; created after it (``created_before_target=False``), an event that falls in the
+        slice the target has already read arrives ``delay + max_delay_steps`` steps after
+        emission. ``start``/``stop``/``origin`` (ms) are the device's; ``first_step`` is where
+        a continued run starts. See ``model/generators.py`` (which also returns the two inputs
+        needed when the lag depends on the step's place in its slice, min_delay > 1 step).
+        ``delay`` and ``amplitude_times`` are in ms.
+
+        **Returns:** one ``ExternalInput``; a ``ValueError`` where one cannot say it.
         """
-        dt = float(check_finite_array("dt", dt))
-        if dt <= 0:
-            raise ValueError(f"dt must be > 0, got {dt!r}")
-        n_steps = check_int("n_steps", n_steps, 1)
-        min_delay_steps = check_int("min_delay_steps", min_delay_steps, 1)
-        delay = float(check_finite_array("delay", delay))
-        times = np.asarray(amplitude_times, dtype=float)
-        values = np.asarray(amplitude_values, dtype=float)
-        if times.shape != values.shape or times.ndim != 1:
-            raise ValueError("amplitude_times and amplitude_values must be 1-D and of equal length")
-        change_steps = np.rint(times / dt).astype(int)
-        if np.any(change_steps < 1) or np.any(np.abs(change_steps * dt - times) > 1e-9 * max(1.0, times.max(initial=1.0))):
-            raise ValueError("amplitude_times must be > 0 and multiples of dt")
-        if np.any(np.diff(change_steps) <= 0):
-            raise ValueError("amplitude_times must be strictly increasing")
-        rate = np.zeros(n_steps)
-        for step, value in zip(change_steps, values):
-            rate[max(step - 1, 0):] = value
-        # NEST refuses delays under one step; it delivers a device's event min_delay steps early.
-        nominal = delay_steps_for(delay, dt)
-        if nominal < 1:
+        from .generators import step_rate_generator_inputs  # (it imports this module)
+
+        dt_ = float(check_finite_array("dt", dt))
+        if dt_ > 0 and delay_steps_for(float(check_finite_array("delay", delay)), dt_) < 1:
             raise ValueError(f"delay = {delay} ms: Delay must be greater than or equal to resolution")
-        delay_steps = nominal - min_delay_steps
-        if delay_steps < 0:
-            raise ValueError(f"delay = {delay} ms is shorter than min_delay ({min_delay_steps} steps)")
-        return cls(rate=rate, weight=weight, delay_steps=delay_steps, target=target)
+        inputs = step_rate_generator_inputs(
+            amplitude_times, amplitude_values, dt=dt, n_steps=n_steps, weight=weight, delay=delay,
+            target=target, min_delay_steps=min_delay_steps, max_delay_steps=max_delay_steps,
+            created_before_target=created_before_target, start=start, stop=stop, origin=origin,
+            first_step=first_step,
+        )
+        if len(inputs) != 1:
+            raise ValueError("this generator's lag depends on the step's place in its min_delay slice: "
+                             "use model.generators.step_rate_generator_inputs (several inputs)")
+        only = inputs[0]
+        # Always emitting: leave ``emits`` unset, as before (the same arrays as a plain input).
+        return only if not np.all(only.emits) else cls(rate=only.rate, weight=only.weight,
+                                                      delay_steps=only.delay_steps, target=only.target)
 
     def lay_out(self, n_steps: int, n_units: int, index: int = 0):
         """As dense arrays: the delivered rate (n_steps,), event mask (n_steps,), weight per unit."""

@@ -74,6 +74,9 @@ class Network:
     w_delayed: Any = None
     delay_steps: Any = None
     history_steps: int | None = None
+    # A list of ``model.Connection`` (multapses and autapses allowed), instead of the dense
+    # w_inst / w_delayed shortcut; see connections.py.
+    connections: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, Params):
@@ -92,7 +95,26 @@ class Network:
             w = getattr(self, name)
             if w is not None:
                 object.__setattr__(self, name, check_finite_array(name, w, (n, n)))
+        from .connections import check_connections, dense_layout, lay_out  # (they import this module)
+
+        if self.connections is not None:
+            if self.w_inst is not None or self.w_delayed is not None or self.delay_steps is not None:
+                raise ValueError("connections replaces w_inst / w_delayed / delay_steps: give one or the other")
+            conns = tuple(check_connections(self.connections, n))
+            object.__setattr__(self, "connections", conns)
+            layout = lay_out(list(conns), n)
+            object.__setattr__(self, "layout", layout)
+            longest = int(np.max(layout.delays)) if layout.delayed is not None else 1
+            if self.history_steps is None:
+                object.__setattr__(self, "history_steps", longest if layout.delayed is not None else None)
+            else:
+                h = check_int("history_steps", self.history_steps, 1, MAX_DELAY_STEPS)
+                if h < longest:
+                    raise ValueError(f"history_steps = {h} is shorter than the longest delay {longest}")
+                object.__setattr__(self, "history_steps", h)
+            return
         self._check_delays()
+        object.__setattr__(self, "layout", dense_layout(self.w_inst, self.w_delayed, self.delay_steps))
 
     def _check_delays(self) -> None:
         d = self.delay_steps
@@ -137,4 +159,4 @@ class Network:
 
     @property
     def coupled(self) -> bool:
-        return self.w_inst is not None or self.w_delayed is not None
+        return self.layout.inst is not None or self.layout.delayed is not None

@@ -67,12 +67,24 @@ class FrozenNoise:
 
     @classmethod
     def draw(cls, key, *, n_trials: int, n_steps: int, n_units: int = 1) -> "FrozenNoise":
+        """Fresh standard-normal draws.
+
+        **Arguments:** ``key``: an int seed or a JAX PRNG key (the same key gives the same
+        draws as ``simulate(..., key=key)``); ``n_trials``, ``n_steps``, ``n_units``: the shape.
+
+        **Returns:** a ``FrozenNoise`` in the float dtype of JAX's mode (``float_dtype()``).
+        """
         return cls(_draw(as_key(key), n_trials=n_trials, n_steps=n_steps, n_units=n_units,
                          dtype=float_dtype()))
 
     @classmethod
     def from_xi(cls, xi) -> "FrozenNoise":
-        """Given draws (n_trials, n_steps, n_units), e.g. NEST's recorded noise / sigma."""
+        """Given draws, e.g. NEST's recorded ``noise / sigma`` to replay a NEST run exactly.
+
+        **Arguments:** ``xi``: array-like of shape (n_trials, n_steps, n_units).
+
+        **Returns:** a ``FrozenNoise`` holding them time-major.
+        """
         xi = jnp.asarray(xi, float_dtype())
         if xi.ndim != 3:
             raise ValueError(f"xi must have shape (n_trials, n_steps, n_units), got {xi.shape}")
@@ -96,5 +108,8 @@ class FrozenNoise:
 
 
 def draw_xi(key, *, n_trials: int, n_steps: int, n_units: int = 1) -> jax.Array:
-    """Standard-normal draws of shape (n_trials, n_steps, n_units)."""
+    """Standard-normal draws of shape (n_trials, n_steps, n_units), the public layout.
+
+    **Arguments:** as ``FrozenNoise.draw``. **Returns:** a JAX array.
+    """
     return FrozenNoise.draw(key, n_trials=n_trials, n_steps=n_steps, n_units=n_units).xi

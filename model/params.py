@@ -78,7 +78,23 @@ def _check_switch(name: str, value: Any) -> np.ndarray:
 @jax.tree_util.register_pytree_node_class
 @dataclasses.dataclass(frozen=True, eq=False)
 class Params:
-    """Parameters of ``sigmoid_rate_ipn``; the defaults are NEST 3.10's."""
+    """Parameters of ``sigmoid_rate_ipn``; the defaults are NEST 3.10's.
+
+    **Arguments** (each a scalar, or an array of shape ``(n_units,)`` for per-unit values):
+
+    - ``tau``: time constant in ms, > 0.
+    - ``lambda_``: passive decay rate, >= 0 (NEST's ``lambda``; 0 gives an integrator).
+    - ``sigma``: noise amplitude, >= 0 (NEST's default is 1, not 0).
+    - ``mu``: constant drive.
+    - ``g``, ``beta``, ``theta``: the gain ``phi(h) = g / (1 + exp(-beta (h - theta)))``.
+    - ``rectify_rate``: the floor of ``rectify_output``, >= 0.
+    - ``linear_summation``: True applies ``phi`` to the summed input, False to each event.
+    - ``mult_coupling``: True passes excitatory and inhibitory input through ``phi`` apart.
+    - ``rectify_output``: True clamps the rate at ``rectify_rate`` after each update.
+
+    **Raises:** ``ValueError`` naming the field, with NEST's message and the allowed range;
+    nothing is built (all-or-nothing, like NEST's SetStatus).
+    """
 
     tau: Any = 10.0
     lambda_: Any = 1.0
@@ -137,7 +153,12 @@ class Params:
         return None
 
     def replace(self, **changes: Any) -> "Params":
-        """A new, validated ``Params``; this one is untouched whether or not it succeeds."""
+        """A new, validated ``Params``; this one is untouched whether or not it succeeds.
+
+        **Arguments:** ``**changes``: field names (``lambda_``, not ``lambda``) and new values.
+
+        **Returns:** the new ``Params``. **Raises:** ``ValueError`` for an unknown name or a bad value.
+        """
         unknown = set(changes) - set(FIELDS)
         if unknown:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)}; known: {list(FIELDS)}")
@@ -150,6 +171,10 @@ class Params:
         Uses NEST's key names (``"lambda"``); the legacy aliases ``mean`` and ``std``
         are honoured when the primary key is absent. Other status entries (``rate``,
         ``recordables``, ``global_id`` ...) are not parameters and are ignored.
+
+        **Arguments:** ``status``: a mapping from NEST's keys to values.
+
+        **Returns:** a validated ``Params``; fields missing from ``status`` keep NEST's defaults.
         """
         values = {}
         for name in FIELDS:
@@ -162,7 +187,11 @@ class Params:
         return cls(**values)
 
     def to_nest(self) -> dict:
-        """NEST key names and plain Python values (lists for per-unit fields)."""
+        """NEST key names and plain Python values (lists for per-unit fields).
+
+        **Returns:** a dict that ``nest.SetStatus`` / ``node.set`` accepts and ``from_nest``
+        reads back to an equal ``Params``.
+        """
         out = {}
         for name in FIELDS:
             value = np.asarray(getattr(self, name))

@@ -117,6 +117,23 @@ def _dict_text(d: dict, indent: str) -> str:
     return "{\n" + "\n".join(lines) + f"\n{indent}}}"
 
 
+def _connections(net: Network):
+    """(pre, post, weight, delay steps or None) of every connection, multapses included."""
+    if getattr(net, "connections", None) is not None:
+        for c in net.connections:
+            yield int(c.pre), int(c.post), float(c.weight), None if c.delay_steps is None else int(c.delay_steps)
+        return
+    for name in ("w_inst", "w_delayed"):
+        w = getattr(net, name)
+        if w is None:
+            continue
+        for post, pre in zip(*np.nonzero(w)):
+            d = None
+            if name == "w_delayed":
+                d = int(net.delay_steps if np.ndim(net.delay_steps) == 0 else net.delay_steps[post, pre])
+            yield int(pre), int(post), float(w[post, pre]), d
+
+
 def to_pynest(net: Network, inputs: Sequence = (), t_sim: float = 100.0, dt: float = 0.1,
               n_trials: int = 1, *, seed: int = 0, csv_path: str = "sigmoid_rate_ipn.csv",
               plot_path: str = "sigmoid_rate_ipn.png", title: str = "") -> str:
@@ -124,7 +141,8 @@ def to_pynest(net: Network, inputs: Sequence = (), t_sim: float = 100.0, dt: flo
 
     **Arguments:**
 
-    - `net`: a ``model.Network`` (parameters, initial rate, instantaneous and delayed weights).
+    - `net`: a ``model.Network`` (parameters, initial rate, instantaneous and delayed weights or
+      its list of ``Connection``s, multapses included).
     - `inputs`: ``model.ExternalInput`` or ``DesignedInput`` objects. An ``ExternalInput``'s samples
       are written into the script as its change points; one with an ``emits`` mask is refused (a
       generator emits at every step).
@@ -194,23 +212,18 @@ def to_pynest(net: Network, inputs: Sequence = (), t_sim: float = 100.0, dt: flo
                 f"    'synapse_model': 'rate_connection_delayed', 'weight': {_num(w)},\n"
                 f"    'delay': {d + 1} * RESOLUTION}})")
 
-    for name, synapse in (("w_inst", "rate_connection_instantaneous"), ("w_delayed", "rate_connection_delayed")):
-        w = getattr(net, name)
-        if w is None:
-            continue
-        for post, pre in zip(*np.nonzero(w)):
-            spec = f"'synapse_model': '{synapse}', 'weight': {_num(w[post, pre])}"
-            if name == "w_delayed":
-                d = int(net.delay_steps if np.ndim(net.delay_steps) == 0 else net.delay_steps[post, pre])
-                delays_ms.append(d * dt)
-                spec += f",\n    'delay': {d} * RESOLUTION"
-                what = f"delayed by {d} step(s)"
-            else:
-                what = "instantaneous: the sender's rate of the same step, before its update"
-            connect_lines.append(
-                f"# unit {pre} -> unit {post} in every trial ({what})\n"
-                f"nest.Connect(neurons[{pre}::N_UNITS], neurons[{post}::N_UNITS], 'one_to_one', {{\n"
-                f"    {spec}}})")
+    for pre, post, weight, d in _connections(net):
+        if d is None:
+            spec = f"'synapse_model': 'rate_connection_instantaneous', 'weight': {_num(weight)}"
+            what = "instantaneous: the sender's rate of the same step, before its update"
+        else:
+            delays_ms.append(d * dt)
+            spec = f"'synapse_model': 'rate_connection_delayed', 'weight': {_num(weight)},\n    'delay': {d} * RESOLUTION"
+            what = f"delayed by {d} step(s)"
+        connect_lines.append(
+            f"# unit {pre} -> unit {post} in every trial ({what})\n"
+            f"nest.Connect(neurons[{pre}::N_UNITS], neurons[{post}::N_UNITS], 'one_to_one', {{\n"
+            f"    {spec}}})")
 
     y0 = np.broadcast_to(net.initial_rate, (n_units,))
     max_delay = max(5.0, max(delays_ms) + dt)

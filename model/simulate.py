@@ -35,8 +35,9 @@ from .network import Network, check_int
 from .noise import FrozenNoise, as_key, draw_time_major, float_dtype
 from .noise_response import noise_response
 from .params import FIELDS, SWITCH_FIELDS, Params
-from .propagators import propagators
+from .propagators import host_propagators, propagators
 from .sharding import place_trials, split_trials, trial_mesh
+from .state import State, check_state, end_state
 from .step import event_value, nest_step, split_by_sign, summed_drive
 
 METHODS = ("auto", "sequential", "parallel")
@@ -59,6 +60,23 @@ class SimulationResult:
     # (frozen noise, no rectification, no coupling; see noise_response.py). There the rate is
     # Gaussian and this is its exact mean trajectory.
     noiseless: jax.Array | None = None
+    # What ``state`` needs (see state.py); None where the run cannot give it.
+    _continuation: Any = dataclasses.field(default=None, repr=False)
+
+    @functools.cached_property
+    def state(self) -> State:
+        """The ``State`` to continue from: ``simulate(..., state=res.state)`` (see state.py).
+
+        Computed on first use from every trial's rates, so the run must record all trials.
+        """
+        if self._continuation is None:
+            raise ValueError("state needs every trial recorded (record_trials=None)")
+        inputs, external, p, y0, prev, lay, n_steps, n_trials, n_units, min_delay_steps, dt = self._continuation
+        return end_state(
+            rate=self.rate, y0=np.broadcast_to(y0, (n_trials, n_units)), prev=prev, n_steps=n_steps,
+            layout=lay, external=(*external, *_sources(inputs, n_steps)),
+            params=_per_unit_np(p, n_units), pending_steps=min_delay_steps, dt=dt,
+        )
 
     @functools.cached_property
     def _trial_moments(self) -> tuple[jax.Array, jax.Array]:
@@ -127,6 +145,8 @@ def simulate(
     method: str = "auto",
     record_trials: int | None = None,
     shard_trials: bool | None = None,
+    state: State | None = None,
+    min_delay_steps: int = 1,
 ) -> SimulationResult:
     """Run ``n_trials`` independent trials for ``t_sim`` ms at resolution ``dt`` ms.
 
@@ -137,6 +157,14 @@ def simulate(
     per-step mean and variance over all trials are always returned. When JAX sees several
     devices, trials are split across them (``shard_trials=None``: whenever they divide evenly;
     False: never; True: always, or an error).
+
+    ``state``: a previous run's ``result.state``: this run continues it (its rates, delay lines
+    and events in flight; ``initial_rate`` is not used), with any parameter, switch or
+    connection changed in between, as NEST does between two Simulate calls. Times then count
+    on from the previous run. ``min_delay_steps``: NEST's min_delay in steps, which decides
+    which of this run's last events the next run handles with its own parameters (see
+    state.py); it matters only for ``result.state``. A continued run always takes the
+    sequential scan (the frozen-noise shortcut and the parallel scan start from one rate).
     """
     net = net_or_params if isinstance(net_or_params, Network) else Network(net_or_params)
     if not isinstance(net, Network):
@@ -148,12 +176,17 @@ def simulate(
     if n_recorded > n_trials:
         raise ValueError(f"record_trials = {n_recorded} is more than n_trials = {n_trials}")
     n_units = net.n_units
+    min_delay_steps = check_int("min_delay_steps", min_delay_steps, 1)
+    if state is not None:
+        state = check_state(state, n_trials, n_units, dt)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "auto":
-        method = default_method(net.coupled)
+        method = default_method(net.coupled or state is not None)
     if method == "parallel" and net.coupled:
         raise ValueError("method='parallel' needs uncoupled units (no w_inst / w_delayed)")
+    if method == "parallel" and state is not None:
+        raise ValueError("method='parallel' cannot continue a state; use 'sequential'")
     mesh = None if shard_trials is False else trial_mesh(n_trials)
     if shard_trials and mesh is None:
         raise ValueError(
@@ -196,11 +229,21 @@ def simulate(
 
     p = _as_arrays(net.params, dtype)
     y0 = np.broadcast_to(np.asarray(net.initial_rate, dtype), (n_units,))
-    w_inst = None if net.w_inst is None else np.asarray(net.w_inst, dtype)
-    w_delayed = None if net.w_delayed is None else np.asarray(net.w_delayed, dtype)
-    delays = None if net.w_delayed is None else np.asarray(net.delay_steps, np.int32)
+    lay = net.layout
+    inst = None if lay.inst is None else tuple(np.asarray(w, dtype) for w in lay.inst)
+    dlyd = None if lay.delayed is None else tuple(np.asarray(w, dtype) for w in lay.delayed)
+    delays = None if lay.delayed is None else np.asarray(lay.delays, np.int32)
+    history_steps = net.history_steps if lay.delayed is not None else 0
+    carried = None
+    if state is not None:
+        # Continuing: the per-trial start (rates, delay line, handled buffers) is data too.
+        y0 = np.broadcast_to(np.asarray(state.rate, dtype), (n_trials, n_units))
+        history_steps = max(history_steps, 1)
+        h = min(state.history.shape[1], history_steps)
+        carried = (np.asarray(state.history[:, state.history.shape[1] - h:], dtype),
+                   np.asarray(state.in_flight, dtype), np.asarray(state.pending_steps, np.int32))
     linear = (layout == "time_major" and not net.coupled and not np.any(p.rectify_output)
-              and xi.draws.dtype == dtype)
+              and xi.draws.dtype == dtype and state is None)
     if linear:  # y = noiseless run + c * (filtered frozen noise, kept with the noise)
         response = noise_response(xi, p.tau, p.lambda_, dt, n_recorded=n_recorded, method=method, mesh=mesh)
         rate, moments, noiseless = _run_on_response(
@@ -211,19 +254,36 @@ def simulate(
     else:
         noiseless = None
         (rate, drawn, moments), last_finite = _run(
-            p, np.asarray(dt, dtype), y0, w_inst, w_delayed, delays, external, noise_source,
+            p, host_propagators(p.tau, p.lambda_, dt, dtype), y0, inst, dlyd, delays, external, noise_source, carried,
             n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
-            history_steps=net.history_steps if net.w_delayed is not None else 0, noise_layout=layout,
+            history_steps=history_steps, noise_layout=layout,
         )
     # A non-finite draw propagates to the end of its trial, so the last step finds it for
     # free; only then is xi itself scanned (the rates may also overflow on their own).
     if xi is not None and not bool(last_finite) and not bool(jnp.all(jnp.isfinite(noise_source))):
         raise ValueError("xi must be finite (no NaN or inf)")
     draws = drawn if layout == "key" else noise_source
+    # Only references: the state is built when asked for (a slider's run never pays for it).
+    continuation = None if n_recorded < n_trials else (
+        inputs, external, p, y0, state, lay, n_steps, n_trials, n_units, min_delay_steps, dt)
+    start = 0 if state is None else state.steps_run
     return SimulationResult(
-        times=dt * np.arange(1, n_steps + 1), rate=rate, sigma=np.broadcast_to(p.sigma, (n_units,)),
-        draws=draws, draws_time_major=layout != "trial_major", moments=moments, noiseless=noiseless,
+        times=dt * np.arange(start + 1, start + n_steps + 1), rate=rate,
+        sigma=np.broadcast_to(p.sigma, (n_units,)), draws=draws, draws_time_major=layout != "trial_major",
+        moments=moments, noiseless=noiseless, _continuation=continuation,
     )
+
+
+def _sources(inputs, n_steps):
+    """(rates (K, T), delays (K,), emits (K, T)) of the inputs, for the events still in flight."""
+    rates = [inp.rate for inp in inputs]
+    delays = np.array([inp.delay_steps for inp in inputs], int)
+    emits = [np.ones(n_steps, bool) if inp.emits is None else inp.emits for inp in inputs]
+    return rates, delays, emits
+
+
+def _per_unit_np(p: Params, n_units: int) -> Params:
+    return Params.tree_unflatten(None, [np.broadcast_to(np.asarray(leaf), (n_units,)) for leaf in p.tree_flatten()[0]])
 
 
 def _as_arrays(p: Params, dtype) -> Params:
@@ -257,8 +317,10 @@ def external_buffers(external, p: Params):
 def _network_buffers(pre_rate, w_ex, w_in, p: Params, uniform_gain: bool):
     """Buffer sums (ex, in) for events carrying ``pre_rate`` over weights [post, pre].
 
-    ``pre_rate`` is (n_pre,) when every connection carries the same value per sender, or
-    (n_post, n_pre) when delays differ per connection.
+    ``w_ex`` >= 0 and ``w_in`` < 0 are kept apart (a multapse of both signs fills both
+    buffers). ``pre_rate`` is (n_pre,) when every connection carries the same value per
+    sender, or shaped like the weights, (n_post, n_pre) or (n_layers, n_post, n_pre), when
+    delays differ per connection.
     """
     if uniform_gain and pre_rate.ndim == 1:
         # One phi per sender, then matrix products: O(n^2) multiply-adds, O(n) exp.
@@ -267,22 +329,22 @@ def _network_buffers(pre_rate, w_ex, w_in, p: Params, uniform_gain: bool):
         lin = p.linear_summation
         return jnp.where(lin, ex[:, 0], ex[:, 1]), jnp.where(lin, inh[:, 0], inh[:, 1])
     col = lambda a: a[:, None]  # noqa: E731  (receiver's parameters broadcast over senders)
-    w = w_ex + w_in
-    value = event_value(pre_rate, w, col(p.linear_summation), col(p.g), col(p.beta), col(p.theta))
-    return split_by_sign(w, value, axis=1)
+    carried = event_value(pre_rate, 1.0, col(p.linear_summation), col(p.g), col(p.beta), col(p.theta))
+    sum_but_post = lambda a: jnp.sum(a, axis=-1) if a.ndim == 2 else jnp.sum(a, axis=(0, 2))  # noqa: E731
+    return sum_but_post(w_ex * carried), sum_but_post(w_in * carried)
 
 
 @functools.partial(
     jax.jit,
     static_argnames=("n_trials", "n_steps", "method", "history_steps", "n_recorded", "mesh", "noise_layout"),
 )
-def _run(p, dt, y0, w_inst, w_delayed, delays, external, noise_source, *,
+def _run(p, prop, y0, inst, dlyd, delays, external, noise_source, carried, *,
          n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
     """Returns ((rate (n_recorded, n_steps, n_units), drawn noise or None, (mean, var) or None),
     whether every trial's last rate is finite)."""
     note_trace()
-    out = _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
-                           n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout)
+    out = _simulate_traced(p, prop, y0, inst, dlyd, delays, external, noise_source,
+                           n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout, carried)
     rate, _, moments = out
     last = moments[0][-1] if moments is not None else rate[:, -1]
     return out, jnp.all(jnp.isfinite(last))
@@ -295,19 +357,23 @@ def _run_on_response(p, dt, y0, external, z_recorded, z_mean, z_var, *, n_steps,
     note_trace()
     n_units = y0.shape[0]
     silent = jnp.zeros((n_steps, 1, n_units), y0.dtype)
-    q = _simulate_traced(p, dt, y0, None, None, None, external, silent,
+    q = _simulate_traced(p, propagators(p.tau, p.lambda_, dt), y0, None, None, None, external, silent,
                          1, n_steps, method, 0, 1, None, "time_major")[0][0]  # (n_steps, n_units)
     p = _per_unit(p, n_units)
     c = propagators(p.tau, p.lambda_, dt).noise_factor * p.sigma
     return q + c * z_recorded, (q + c * z_mean, c * c * z_var), q
 
 
-def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_source,
-                     n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout):
-    n_units = y0.shape[0]
+def _simulate_traced(p, prop, y0, inst, dlyd, delays, external, noise_source,
+                     n_trials, n_steps, method, history_steps, n_recorded, mesh, noise_layout, carried=None):
+    """``inst``/``dlyd``: (w_ex, w_in) or None (see connections.Layout). ``carried``: None, or
+    (history (n_trials|1, h, n_units), in_flight (n_trials|1, n_in, 2, n_units), pending_steps)
+    from a ``State``; then ``y0`` is (n_trials|1, n_units)."""
+    n_units = y0.shape[-1]
     uniform_gain = all(jnp.ndim(getattr(p, f)) == 0 for f in ("g", "beta", "theta"))
     p = _per_unit(p, n_units)
-    prop = propagators(p.tau, p.lambda_, dt)
+    # NEST's propagators, computed on the host (propagators.host_propagators), per unit.
+    prop = type(prop)(*(jnp.broadcast_to(v, (n_units,)) for v in prop))
     if noise_layout == "key":
         xi = draw_time_major(noise_source, n_trials, n_steps, n_units, y0.dtype)
     elif noise_layout == "trial_major":
@@ -318,7 +384,7 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
     drawn = xi if noise_layout == "key" else None
     ext_ex, ext_in = external_buffers(external, p)
 
-    if w_inst is None and w_delayed is None:
+    if inst is None and dlyd is None and carried is None:
         first, second = summed_drive(ext_ex, ext_in, p)
         if method == "parallel":
             rate = _parallel_uncoupled(y0, xi, first[:, None], second[:, None], p, prop)
@@ -342,22 +408,26 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
             return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
         return jnp.swapaxes(out, 0, 1), drawn, None
 
-    split = lambda w: (jnp.where(w >= 0, w, 0.0), jnp.where(w < 0, w, 0.0))  # noqa: E731
-    inst = None if w_inst is None else split(w_inst)
-    dlyd = None if w_delayed is None else split(w_delayed)
     n_hist = max(history_steps, 1)
     senders = jnp.arange(n_units)
+    # Continuing a State: events sent at steps -pending .. -1 are still to be handled (read
+    # from the delay line, filled from the state); older ones arrive as handled buffer sums.
+    pending = 0 if carried is None else carried[2]
 
     def body(carry, xs):
-        y, history, n = carry
+        y, history, n, in_flight = carry
         xi_n, ex, inh = xs
+        if in_flight is not None and in_flight.shape[0]:
+            got = in_flight[jnp.minimum(n, in_flight.shape[0] - 1)]
+            early = n < in_flight.shape[0]
+            ex, inh = ex + jnp.where(early, got[0], 0.0), inh + jnp.where(early, got[1], 0.0)
         y_pre = y  # 1. what every outgoing connection transmits for step n
         if inst is not None:  # same step, pre-update: no algebraic loop
             e, i = _network_buffers(y_pre, *inst, p, uniform_gain)
             ex, inh = ex + e, inh + i
         if dlyd is not None:  # y_pre[n - d]; no event at all while n < d
             slot = (n - delays) % n_hist
-            arrived = n >= delays
+            arrived = n - delays >= -pending
             if delays.ndim == 0:
                 e, i = _network_buffers(history[slot], *dlyd, p, uniform_gain)
                 ex, inh = ex + jnp.where(arrived, e, 0.0), inh + jnp.where(arrived, i, 0.0)
@@ -368,14 +438,23 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
             history = history.at[n % n_hist].set(y_pre)
         first, second = summed_drive(ex, inh, p)
         y = nest_step(y, xi_n, first, second, p, prop)  # 2.-4.
-        return (y, history, n + 1), y
+        return (y, history, n + 1, in_flight), y
 
-    def trial(xi_trial):  # (n_steps, n_units)
-        history = jnp.zeros((n_hist, n_units), y0.dtype)
-        carry = (y0, history, jnp.asarray(0, jnp.int32))
+    def trial(xi_trial, y0_trial, history, in_flight):  # (n_steps, n_units), ...
+        carry = (y0_trial, history, jnp.asarray(0, jnp.int32), in_flight)
         return jax.lax.scan(body, carry, (xi_trial, ext_ex, ext_in))[1]
 
-    rate = jax.vmap(trial, in_axes=1, out_axes=1)(xi)  # (n_steps, n_trials, n_units)
+    if carried is None:
+        history = jnp.zeros((n_hist, n_units), y0.dtype)
+        rate = jax.vmap(trial, in_axes=(1, None, None, None), out_axes=1)(xi, y0, history, None)
+    else:
+        past, in_flight, _ = carried
+        h = past.shape[1]  # steps -h .. -1 go to their slots of the delay line
+        history = jnp.zeros((past.shape[0], n_hist, n_units), y0.dtype)
+        history = history.at[:, jnp.arange(-h, 0) % n_hist].set(past)
+        axes = tuple(0 if a.shape[0] == n_trials and n_trials > 1 else None for a in (y0, history, in_flight))
+        y0, history, in_flight = (a if ax == 0 else a[0] for a, ax in zip((y0, history, in_flight), axes))
+        rate = jax.vmap(trial, in_axes=(1, *axes), out_axes=1)(xi, y0, history, in_flight)
     moments = moments_from_sums(*shifted_sums(rate, 1), n_trials) if n_recorded < n_trials else None
     return jnp.swapaxes(rate[:, :n_recorded], 0, 1), drawn, moments
 

@@ -18,6 +18,7 @@ class Generator:
     amplitude_times: list
     amplitude_values: list
     targets: list  # (post index, weight, delay in ms)
+    device: dict = dataclasses.field(default_factory=dict)  # start, stop, origin (ms)
 
 
 @dataclasses.dataclass
@@ -31,6 +32,10 @@ class NestSetup:
     generators: list = dataclasses.field(default_factory=list)
     seed: int = 12345
     max_delay: float = 5.0
+    min_delay: float | None = None  # None: one step (the exact-reference setting)
+    generators_first: bool = True  # nest.Create order of generators and neurons
+    # Further Simulate calls: (t ms, {unit index: NEST parameters set before it}).
+    phases: list = dataclasses.field(default_factory=list)
 
 
 def run_nest(nest, setup: NestSetup):
@@ -39,15 +44,22 @@ def run_nest(nest, setup: NestSetup):
     nest.set_verbosity("M_ERROR")
     nest.set(resolution=setup.dt, local_num_threads=1, rng_seed=setup.seed,
              use_wfr=True, wfr_tol=0.0, wfr_max_iterations=100)
-    nest.set(min_delay=setup.dt, max_delay=setup.max_delay)
-    gens = [
-        nest.Create("step_rate_generator", params={
-            "amplitude_times": [float(t) for t in g.amplitude_times],
-            "amplitude_values": [float(v) for v in g.amplitude_values],
-        })
-        for g in setup.generators
-    ]
+    nest.set(min_delay=setup.min_delay or setup.dt, max_delay=setup.max_delay)
+
+    def create_generators():
+        return [
+            nest.Create("step_rate_generator", params={
+                "amplitude_times": [float(t) for t in g.amplitude_times],
+                "amplitude_values": [float(v) for v in g.amplitude_values],
+                **{k: float(v) for k, v in g.device.items()},
+            })
+            for g in setup.generators
+        ]
+
+    gens = create_generators() if setup.generators_first else None
     neurons = nest.Create("sigmoid_rate_ipn", len(setup.units))
+    if gens is None:
+        gens = create_generators()
     for node, params in zip(neurons, setup.units):
         node.set(params)
     if setup.initial_rates is not None:
@@ -65,10 +77,15 @@ def run_nest(nest, setup: NestSetup):
                          {"synapse_model": "rate_connection_delayed", "weight": float(w), "delay": float(d)})
     mm = nest.Create("multimeter", params={"record_from": ["rate", "noise"], "interval": setup.dt})
     nest.Connect(mm, neurons)
-    nest.Simulate(setup.t_sim + 1.0)
+    nest.Simulate(setup.t_sim)
+    for t, changes in setup.phases:
+        for unit, params in changes.items():
+            neurons[unit].set(params)
+        nest.Simulate(t)
+    nest.Simulate(1.0)
     ev = mm.get("events")
     n_units = len(setup.units)
-    n_steps = int(round(setup.t_sim / setup.dt))
+    n_steps = int(round((setup.t_sim + sum(t for t, _ in setup.phases)) / setup.dt))
     step = np.rint(np.asarray(ev["times"]) / setup.dt).astype(int)  # 1 .. n
     unit = np.asarray(ev["senders"]) - min(neurons.tolist())
     keep = step <= n_steps

@@ -113,6 +113,17 @@ def test_a_general_network_and_sampled_inputs(nest, tmp_path):
     assert np.max(np.abs(rates - expected)) <= 1e-12
 
 
+def test_a_connection_list_with_multapses(nest, tmp_path):
+    C = model.Connection
+    p = model.Params(sigma=0.0, mu=[0.4, -0.2], beta=3.0, theta=0.5)
+    net = model.Network(p, n_units=2, connections=[C(0, 1, 0.7), C(0, 1, -0.4, 3), C(0, 1, 0.9, 5),
+                                                   C(1, 0, 1.1, 2), C(1, 1, -0.6, 4), C(1, 0, 0.3)])
+    results = run_scripts(nest, tmp_path, {"conns": model.to_pynest(net, (), 30.0, 0.1, 2)})
+    _, rates = results["conns"]
+    res = model.simulate(net, 30.0, 0.1, (), 2, key=0)
+    assert np.max(np.abs(rates - np.asarray(res.rate).transpose(1, 0, 2).reshape(300, 4))) <= 1e-12
+
+
 def test_noisy_script_matches_theory_in_distribution(nest, tmp_path):
     s = ExplorerState()
     s.param.update(sigma=0.7, mu=0.3, tau=5.0, duration=40.0, n_trials=600, input_kind="step", onset=10.0)
