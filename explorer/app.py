@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import html
 import logging
-import urllib.parse
 
 import numpy as np
 import panel as pn
 import param
 
+from explorer import links
+from explorer.exports import export_card
 from explorer.frame import Frame, FrameMaker
+from explorer.input_checks import input_warning
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
 from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
 from explorer.views import Figures
-from explorer.widgets import Checkbox, FloatSlider, IntInput, Select
+from explorer.widgets import Checkbox, FloatInput, FloatSlider, Select
 
 CSS = """
 :host { --accent: #0b3d6e; }
@@ -33,6 +35,8 @@ CSS = """
 .note { color: #4a5568; font-size: 12px; }
 """
 
+CUSTOM = "(custom setting)"
+_PRESET_SETTINGS: dict = {}  # name -> full settings, made once
 SIMULATION_FIELDS = [name for name in ExplorerState.param if name != "name"]
 CURVE_FIELDS = ("g", "beta", "theta")
 
@@ -49,7 +53,12 @@ def _widget(state: ExplorerState, name: str):
         w = Select.from_param(p, width=260)
         return w, w
     if isinstance(p, param.Integer):
-        w = IntInput.from_param(p, width=260)
+        # A float-mode input bound by the Explorer (``_whole_number``): Bokeh's int mode drops a
+        # typed ".", so "2.5" became 25 trials; now a fraction is refused with a message.
+        lo, hi = p.bounds
+        w = FloatInput(label=p.label, value=getattr(state, name), start=lo, end=hi, step=1, width=260,
+                       description=p.doc)
+        state.param.watch(lambda e: setattr(w, "value", e.new), name)
         return w, w
     if isinstance(p, param.Boolean):
         w = Checkbox.from_param(p, width=230)
@@ -95,6 +104,8 @@ class Explorer(pn.viewable.Viewer):
         self._scheduled = False
         self._reverting = False
         self._accepted = self.state.settings()
+        self._message_settings = None
+        self.address = links.AddressBar()
         self._shape = None
         self._runs = workers.LatestOnly()  # served: one simulation in flight, off the event loop
         self._run_ms = {}  # shape key -> compute time of its last run: picks the lane
@@ -107,9 +118,10 @@ class Explorer(pn.viewable.Viewer):
             self.widgets[name], row = _widget(self.state, name)
             return row
 
-        self.presets = Select(label="Preset", options=list(PRESETS), width=270,
+        self.presets = Select(label="Preset", options=list(PRESETS) + [CUSTOM], width=270,
                               description="Load a ready-made setting (the rest back to defaults)")
-        self.presets.param.watch(lambda e: self.apply(**ExplorerState.preset(e.new)), "value")
+        self.presets.param.watch(lambda e: e.new in PRESETS and self.apply(**ExplorerState.preset(e.new)), "value")
+        self.input_warning = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.sidebar = pn.Column(
             self.presets,
             pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
@@ -120,8 +132,11 @@ class Explorer(pn.viewable.Viewer):
                              "connection", "input_delay"]), title="Input designer", width=300),
             pn.Card(*map(w, ["w_self", "self_delay"]), title="Autapse (self-coupling)", width=300),
             pn.Card(*map(w, ["duration", "dt", "n_trials", "seed"]), new_noise, title="Run", width=300),
+            export_card(self),
             width=320, scroll=True, height_policy="max",
         )
+        for name in ("n_trials", "seed"):
+            self.widgets[name].param.watch(lambda e, name=name: self._whole_number(name, e.new), "value")
         self._onset_within_run()
         self.state.param.watch(lambda _: self._onset_within_run(), "duration")
         self._show_inert_controls()
@@ -141,30 +156,24 @@ class Explorer(pn.viewable.Viewer):
         return True
 
     def _apply_url_arguments(self) -> None:
-        args = getattr(pn.state, "session_args", None) or {}
-        values = {}
-        for key, raw in args.items():
-            text = raw[0].decode() if isinstance(raw, list) and raw else str(raw)
-            values[key] = self._parse(key, urllib.parse.unquote(text))
-        if values:
-            self.apply(**values)
+        links.apply_link(self)  # what is valid applies; what is refused is named
+        links.follow_history()
 
-    def _parse(self, name, text):
-        """A URL value as the parameter's type where it reads as one; else the text itself,
-        which ``normalize`` then refuses with the parameter's name."""
-        p = self.state.param[name] if name in self.state.param else None
-        if isinstance(p, param.Boolean):
-            return {"true": True, "1": True, "false": False, "0": False}.get(text.lower(), text)
-        if isinstance(p, (param.Number, param.Selector)):
-            try:
-                return float(text)
-            except ValueError:
-                return text
-        return text
+    def _whole_number(self, name: str, value) -> None:
+        """A typed count: applied when whole and in range, else refused and the box put back."""
+        if value is None:  # the box was emptied: show the count in use again
+            self.widgets[name].value = getattr(self.state, name)
+            return
+        if value == getattr(self.state, name):
+            return
+        if not self.apply(**{name: int(value) if float(value).is_integer() else value}):
+            self.widgets[name].value = getattr(self.state, name)
 
     def show_message(self, text: str) -> None:
-        self.message.object = html.escape(text)
+        """Show ``text`` (escaped: it may carry a link's or a file's input) until a setting changes."""
+        self.message.object = links.as_plain_markdown(text)
         self.message.visible = True
+        self._message_settings = self.state.settings()
 
     # -- updates -------------------------------------------------------------------------
     def _onset_within_run(self) -> None:
@@ -271,7 +280,8 @@ class Explorer(pn.viewable.Viewer):
 
     def _show(self, frame: Frame, settings: dict, shape) -> None:
         """Feed every plot with a frame computed for ``settings``."""
-        self.message.visible = False
+        if settings != self._message_settings:
+            self.message.visible = False  # the user changed something since the message
         self._accepted = settings
         self.frame = frame
         self._shape = shape
@@ -281,6 +291,20 @@ class Explorer(pn.viewable.Viewer):
             self.note.object = html.escape(frame.theory_note)
             self.readouts.object = self._readout_table(frame)
         self.refreshes += 1
+        self._follow_presets()
+        warning = input_warning(self.state)
+        self.input_warning.object, self.input_warning.visible = links.as_plain_markdown(warning), bool(warning)
+        self.address.show(self.state)
+
+    def _follow_presets(self) -> None:
+        """The preset list names the preset shown, or "custom" once anything moved, so picking the
+        same preset again is a change and loads it afresh."""
+        if not _PRESET_SETTINGS:
+            _PRESET_SETTINGS.update({n: ExplorerState.preset(n) for n in PRESETS})
+        settings = self.state.settings()
+        shown = next((n for n, v in _PRESET_SETTINGS.items() if v == settings), CUSTOM)
+        if self.presets.value != shown:
+            self.presets.value = shown
 
     def _readout_table(self, f: Frame) -> str:
         n = len(f.times)
@@ -322,7 +346,7 @@ class Explorer(pn.viewable.Viewer):
             self.busy, sizing_mode="stretch_width",
         )
         main = pn.Column(
-            header, self.message,
+            header, self.message, self.input_warning, self.address.box,
             pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"),
             self.note,
             pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),
@@ -349,11 +373,15 @@ def create_app() -> pn.viewable.Viewable:
     on_session_loaded()  # answers leave at once, not after the browser's delayed acknowledgement
     explorer = Explorer()
     view = explorer.__panel__()
-    on_session_ended(explorer.frames.release)  # its caches leave the memory budget at once
-    freeze_live_objects()  # no 100 ms garbage-collector sweeps of long-lived objects during a drag
+    if Explorer._server_doc() is not None:
+        # Served only: in a notebook the process is the user's, and gc.freeze() would keep it all.
+        on_session_ended(explorer.frames.release)  # its caches leave the memory budget at once
+        freeze_live_objects()  # no 100 ms garbage-collector sweeps of long-lived objects during a drag
     return view
 
 
 if pn.state.served:
-    create_app().servable(title="Sigmoid-rate explorer")
+    # location=False: Panel's Location parses the query itself and fails on long numbers;
+    # explorer/links.py reads the link and writes the address bar.
+    create_app().servable(title="Sigmoid-rate explorer", location=False)
     prepare_page()  # stylesheets from this server, also when the session is rebuilt

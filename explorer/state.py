@@ -124,19 +124,15 @@ class ExplorerState(param.Parameterized):
 
     def input_rate(self) -> np.ndarray:
         """The external rate emitted at steps 0 .. n_steps - 1 (time m * dt)."""
-        t = self.dt * np.arange(self.n_steps)
-        on = t >= self.onset
-        since = t - self.onset
-        if self.input_kind == "step":
-            return np.where(on, self.amplitude, 0.0)
-        if self.input_kind == "pulse train":
-            return np.where(on & (np.mod(since, self.period) < self.width), self.amplitude, 0.0)
-        if self.input_kind == "sine":
-            return np.where(on, self.amplitude * np.sin(2 * np.pi * since / self.period), 0.0)
-        if self.input_kind == "ramp":
-            span = max(t[-1] - self.onset, self.dt)
-            return np.where(on, self.amplitude * since / span, 0.0)
-        return np.zeros(self.n_steps)
+        if self.input_kind == "none":
+            return np.zeros(self.n_steps)
+        return self.designed_input().rate(self.dt, self.n_steps)
+
+    def designed_input(self) -> model.DesignedInput:
+        """The input designer's setting; an exported PyNEST script computes its samples with the
+        same function (``model.pynest_export.designed_rate``)."""
+        return model.DesignedInput(self.input_kind, self.amplitude, self.onset, self.period, self.width,
+                                   weight=self.input_weight, delay_steps=self.input_delay_steps())
 
     def input_delay_steps(self) -> int:
         return 0 if self.connection == "instantaneous" else self.delay_steps(self.input_delay)

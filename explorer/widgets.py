@@ -20,4 +20,5 @@ def _undelayed(widget_type):
 FloatSlider = _undelayed(pn.widgets.FloatSlider)
 Select = _undelayed(pn.widgets.Select)
 IntInput = _undelayed(pn.widgets.IntInput)
+FloatInput = _undelayed(pn.widgets.FloatInput)
 Checkbox = _undelayed(pn.widgets.Checkbox)

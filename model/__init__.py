@@ -13,11 +13,12 @@ from .network import Network, delay_steps_for
 from .noise import FrozenNoise, draw_xi, float_dtype
 from .params import Params
 from .propagators import Propagators, propagators
+from .pynest_export import DesignedInput, to_pynest
 from .simulate import SimulationResult, n_steps_for, simulate, trace_count
 from .state import State
 
 __all__ = [
-    "Connection", "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult", "State",
+    "Connection", "DesignedInput", "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult", "State",
     "draw_xi", "float_dtype", "n_steps_for", "phi", "phi_slope", "propagators", "simulate",
-    "theory", "trace_count",
+    "theory", "to_pynest", "trace_count",
 ]

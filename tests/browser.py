@@ -72,7 +72,9 @@ def widget_values(page) -> dict:
     """Every slider, select, spinner (title -> value) and checkbox (label -> active) on the page."""
     return page.evaluate("""() => { const out = {};
         for (const m of Bokeh.documents[0].all_models) {
-            if (typeof m.title === 'string' && m.value !== undefined) out[m.title] = m.value;
+            if (typeof m.title !== 'string' && typeof m.label !== 'string') continue;
+            let value; try { value = m.value; } catch (e) { continue; }  // a FileInput's is unset
+            if (typeof m.title === 'string' && value !== undefined) out[m.title] = value;
             else if (typeof m.label === 'string' && typeof m.active === 'boolean') out[m.label] = m.active;
         }
         return out; }""")

@@ -360,13 +360,14 @@ def test_controls_answer_without_panels_50_ms_wait(app):
     assert app.presets._debounce == DEBOUNCE_MS
 
 
-def test_a_built_session_is_frozen_out_of_full_sweeps():
+def test_a_built_session_is_frozen_out_of_full_sweeps(monkeypatch):
     import gc
 
-    from explorer.app import create_app
+    from explorer.app import Explorer, create_app
 
     import panel as pn
 
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: object()))  # as under panel serve
     try:
         view = create_app()
         figures = [pane.object for pane in view.select(pn.pane.Bokeh)]  # built with the session
@@ -377,3 +378,15 @@ def test_a_built_session_is_frozen_out_of_full_sweeps():
         assert not any(id(m) in tracked for m in models)
     finally:
         gc.unfreeze()
+
+
+def test_create_app_in_a_notebook_leaves_the_garbage_collector_alone():
+    """Outside a server (a notebook, a script) the process is the user's: nothing is frozen."""
+    import gc
+
+    from explorer.app import create_app
+
+    gc.unfreeze()
+    view = create_app()
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    assert view is not None

@@ -1,0 +1,216 @@
+"""Links to a setting: reading one (``/app?mu=0.5&seed=3``), writing the address bar, history.
+
+Reading. Tornado has already percent-decoded each value once; it is not decoded again (so
+``pulse%2520train`` stays ``pulse%20train`` and is refused). A value must be UTF-8 text of at most
+``MAX_VALUE_CHARS`` characters; a number must be a plain decimal (no ``NaN``, ``inf``, ``0_5`` or
+hex, which Python's ``float`` would take). Every valid value is applied, each refused one and each
+unknown key (``utm_source`` from a course platform) is named in a message that stays on the page
+until the user changes a setting. Nothing from a link reaches the page except as escaped text.
+
+Writing. After each accepted refresh the address bar shows the settings that differ from the
+defaults, and the seed, each written so that reading it back gives the same double (``repr``): the
+link reproduces the picture bit for bit. Each accepted refresh is a browser history entry
+(``AddressBar``); going back reloads the page from the older link. The link first opened stays
+in the bar until the first change.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import panel as pn
+import param
+
+from .state import ExplorerState
+
+MAX_VALUE_CHARS = 40  # the longest a setting's value needs: repr of a double is at most 24
+MAX_NAMED = 8  # refused keys named one by one; beyond that, counted
+# A plain decimal number: what ``repr`` writes and a person types. Python's float() would also take
+# "nan", "inf", "0_5" (as 5) and surrounding whitespace.
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+TRUE, FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no")
+
+
+def _shown(text: str, limit: int = 24) -> str:
+    """A piece of user input as it may appear in a message: short, quoted, never markup."""
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return repr(text)
+
+
+def parse_link(args: dict) -> tuple[dict, list[str]]:
+    """Settings from a link's query arguments, and what was refused and why.
+
+    **Arguments:**
+
+    - `args`: name -> list of values, as ``pn.state.session_args`` gives them (bytes, decoded once
+      from the URL by the server) or as strings.
+
+    **Returns:** ``(values, problems)``: ``values`` maps setting names to values of their
+    parameters' types, each valid on its own (``ExplorerState.normalize`` passes them); ``problems``
+    has one line per refused key, naming it.
+    """
+    state = ExplorerState()
+    names = {n for n in state.param if n != "name"}
+    raw_values, problems, unknown = {}, [], []
+    for key, raw in args.items():
+        key = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+        if key.startswith("bokeh-"):
+            continue  # Bokeh's own (an embedded page's autoload arguments)
+        if key not in names:
+            unknown.append(key)
+            continue
+        items = raw if isinstance(raw, (list, tuple)) else [raw]
+        if len(items) != 1:
+            problems.append(f"{key} is given {len(items)} times")
+            continue
+        item = items[0]
+        if isinstance(item, bytes):
+            try:
+                item = item.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(f"{key}: the value is not UTF-8 text")
+                continue
+        text = str(item)
+        if len(text) > MAX_VALUE_CHARS:
+            problems.append(f"{key}: the value has {len(text):,} characters (at most {MAX_VALUE_CHARS})")
+            continue
+        value = _typed(state.param[key], text)
+        if value is None:
+            p = state.param[key]
+            problems.append(f"{p.label or key} = {_shown(text)} is not {_kind(p)}")
+            continue
+        raw_values[key] = value
+    values = {}
+    for key, value in raw_values.items():  # one at a time: each refusal is named, the rest applies
+        clean, refused = state.normalize({key: value})
+        values.update(clean)
+        problems.extend(refused)
+    if unknown:
+        named = ", ".join(_shown(k) for k in unknown[:MAX_NAMED])
+        more = f" and {len(unknown) - MAX_NAMED} more" if len(unknown) > MAX_NAMED else ""
+        problems.append(f"unknown setting{'s' if len(unknown) > 1 else ''} {named}{more} (ignored)")
+    return values, problems
+
+
+def _kind(p) -> str:
+    if isinstance(p, param.Boolean):
+        return "true or false"
+    if isinstance(p, param.Selector):
+        return f"one of {p.objects}"
+    if isinstance(p, param.Integer):
+        return "a whole number"
+    return "a number"
+
+
+def _typed(p, text: str):
+    """``text`` as the parameter's type, or None where it does not read as one."""
+    if isinstance(p, param.Boolean):
+        low = text.lower()
+        return True if low in TRUE else False if low in FALSE else None
+    if isinstance(p, param.Selector):
+        for option in p.objects:
+            if isinstance(option, str) and option == text:
+                return option
+        return float(text) if NUMBER.fullmatch(text) else None
+    if not NUMBER.fullmatch(text):
+        return None
+    if isinstance(p, param.Integer):
+        return int(text) if text.lstrip("+-").isdigit() else None
+    return float(text)
+
+
+def apply_link(explorer, args: dict | None = None) -> list[str]:
+    """Apply a link's settings to ``explorer`` (what is valid) and show what was refused.
+
+    **Arguments:**
+
+    - `explorer`: an ``explorer.app.Explorer``.
+    - `args`: the query arguments; by default the served session's (``pn.state.session_args``).
+
+    **Returns:** the refusals shown (empty when everything was applied).
+    """
+    if args is None:
+        args = getattr(pn.state, "session_args", None) or {}
+    values, problems = parse_link(args)
+    if values:
+        explorer.apply(**values)
+    if problems:
+        what = "The rest of the link was applied." if values else "Nothing was changed."
+        explorer.show_message("From the link: " + "; ".join(p.rstrip(".") for p in problems) + ". " + what)
+    return problems
+
+
+def _written(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def link_query(state: ExplorerState) -> str:
+    """``?name=value&...`` for the settings that differ from the defaults, and the seed.
+
+    **Arguments:**
+
+    - `state`: the session's ``ExplorerState``.
+
+    **Returns:** the query, percent-encoded (``pulse%20train``); ``parse_link`` reads it back to the
+    same values.
+    """
+    defaults = ExplorerState().settings()
+    pairs = [(k, _written(v)) for k, v in state.settings().items() if k == "seed" or v != defaults[k]]
+    return "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
+
+
+PUSH_JS = """
+if (window.location.search !== cb_obj.value)
+  window.history.pushState({}, '', window.location.pathname + cb_obj.value + window.location.hash);
+"""
+
+HISTORY_JS = """
+if (!window._explorer_follows_history) {
+  window._explorer_follows_history = true;
+  // Back and forward change the address without loading the page; the older link's settings
+  // are then read by a fresh session.
+  window.addEventListener('popstate', () => window.location.reload());
+}
+"""
+
+
+class AddressBar:
+    """The page's address bar, written from the server.
+
+    Not Panel's ``pn.state.location``: it parses the whole query with ``int()``, so a 5,000-digit
+    value (over Python's 4,300-digit limit) broke the session; and it pushes a history entry for
+    the browser's own first report. Here a hidden text box carries the link, and a browser-side
+    callback pushes it when it changes (one history entry per accepted refresh).
+    """
+
+    def __init__(self):
+        self.box = pn.widgets.TextInput(value="", visible=False, width=0, height=0, margin=0)
+        self.box.jscallback(value=PUSH_JS)
+
+    def show(self, state: ExplorerState) -> None:
+        """Write ``state``'s link (``link_query``) into the address bar."""
+        self.box.value = link_query(state)
+
+
+def follow_history() -> None:
+    """In a served page: going back or forward in the browser's history loads that link."""
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None:
+        return
+    from bokeh.models import CustomJS
+
+    doc.js_on_event("document_ready", CustomJS(code=HISTORY_JS))
+
+
+def as_plain_markdown(text: str) -> str:
+    """``text`` for a Markdown pane (Panel's Alert) so that it shows as typed, whatever a link or a
+    file carried: one line of escaped text in an HTML block, which Markdown passes through without
+    reading links, emphasis or math in it; the escaping keeps tags as text."""
+    import html
+
+    return '<div class="explorer-message">' + html.escape(" ".join(text.split()), quote=False) + "</div>"
