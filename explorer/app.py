@@ -276,6 +276,9 @@ class Explorer(pn.viewable.Viewer):
             self.state.param.update(**self._accepted)
         finally:
             self._reverting = False
+        # The message stays until the settings move from those restored, even to the refused
+        # value again once it fits (e.g. the memory budget has room now).
+        self._message_settings = self.state.settings()
         self._show_inert_controls()
 
     def _show(self, frame: Frame, settings: dict, shape) -> None:

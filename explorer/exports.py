@@ -142,7 +142,7 @@ def export_card(explorer) -> pn.Card:
     """Downloads (script, data, parameters) and the import of a NEST status, for one session."""
     script = pn.widgets.FileDownload(
         callback=lambda: io.StringIO(pynest_script(explorer.state)), filename="sigmoid_rate_ipn_explorer.py",
-        label="PyNEST script", button_type="primary", width=260, embed=False)
+        label="PyNEST script", color="primary", width=260, embed=False)
     data = pn.widgets.FileDownload(
         callback=lambda: io.StringIO(data_csv(explorer.frame)), filename="sigmoid_rate_ipn_data.csv",
         label="Data (CSV)", width=260, embed=False)
