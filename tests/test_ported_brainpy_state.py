@@ -1,0 +1,217 @@
+"""Ports of brainpy.state's tests of ``sigmoid_rate_ipn`` and the rate-neuron core, to ``model``.
+
+Sources (repository chaobrain/brainpy.state):
+
+* brainpy_state/_nest/sigmoid_rate_test.py: NEST defaults; tau / lambda / sigma /
+  rectify_rate validation; one neuron stepped through hand-given instantaneous and delayed
+  events (NEST's update order, with mult_coupling, per-event gain and rectification) against
+  the update written out by hand; mult_coupling a no-op without linear summation; a
+  deterministic trace from a negative initial rate and a driven unit in both summation modes,
+  each against NEST.
+* brainpy_state/_nest/_validation/rate_core_edge_cases_test.py: lambda = 0, alone and mixed
+  with lambda > 0 in one population; rectify_output under a strong negative drive; tau <= 0.
+* brainpy_state/_nest/_validation/rate_generator_source_test.py: a ``step_rate_generator``
+  (10 then 30 from 80 ms) driving a unit through ``rate_connection_delayed`` at delay dt:
+  each plateau settles (here at phi(w * value): the original's lin_rate settles at
+  w * value), the step moves it up, weight 0 leaves it undriven; and NEST's trace.
+
+Where the original uses ``lin_rate_ipn`` as a driver, a ``sigmoid_rate_ipn`` held at the
+same rate stands in (mu = drive - phi(0)). NEST comparisons are sample by sample, 1e-12.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import model
+from tests.nest_runner import NestSetup, run_nest
+from tests.test_nest_edges import run_model
+
+TOL = 1e-12
+
+
+def sig(h, g=1.0, beta=1.0, theta=0.0):
+    return g / (1.0 + math.exp(-beta * (h - theta)))
+
+
+# --- sigmoid_rate_test.py ------------------------------------------------------------------
+
+def test_nest_default_parameters(nest):
+    nest.ResetKernel()
+    defaults = nest.GetDefaults("sigmoid_rate_ipn")
+    assert model.Params.from_nest(defaults) == model.Params()
+    assert (defaults["sigma"], defaults["tau"], defaults["lambda"]) == (1.0, 10.0, 1.0)
+    assert set(defaults["recordables"]) == {"rate", "noise"}
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("tau", 0.0, "Time constant must be > 0."), ("lambda_", -1e-3, "Passive decay rate must be >= 0."),
+    ("sigma", -1e-3, "Noise parameter must not be negative."),
+    ("rectify_rate", -1e-3, "Rectifying rate must not be negative.")])
+def test_parameter_validation(nest, field, value, message):
+    with pytest.raises(ValueError, match=field.rstrip("_")) as err:
+        model.Params(**{field: value})
+    assert message in str(err.value)
+    nest.ResetKernel()
+    node = nest.Create("sigmoid_rate_ipn")
+    with pytest.raises(Exception, match=message):
+        node.set({"lambda" if field == "lambda_" else field: value})
+
+
+def test_step_equations_with_given_events():
+    """The original's six steps of events, through ``ExternalInput``s, against NEST's update
+    order written out (../shared/nest-semantics.md): per-event gain w * phi(r), events sorted
+    by the sign of w, delayed events queued d steps, rectification after the update."""
+    p = dict(tau=5.0, lambda_=1.3, sigma=0.6, mu=0.8, g=1.7, beta=2.2, theta=0.2, mult_coupling=True,
+             linear_summation=False, rectify_output=True, rectify_rate=0.28)  # original 0.05: never hit
+    rate0, dt = 0.3, 0.1
+    xi = [0.2, -1.0, 0.4, -0.3, 1.1, 0.0]
+    instant = [[(1.0, 0.7), (0.5, -0.4)], [(0.2, 0.1)], [(1.5, -0.2)], [], [(0.9, 0.3), (-1.1, -0.2)], []]
+    delayed = [[(1.2, 0.5, 2)], [(0.8, -0.3, 1)], [], [(1.0, 0.2, 0)], [], []]
+    n = len(xi)
+    # the reference, step by step
+    P1 = math.exp(-p["lambda_"] * dt / p["tau"])
+    P2 = -math.expm1(-p["lambda_"] * dt / p["tau"]) / p["lambda_"]
+    nf = math.sqrt(-0.5 * math.expm1(-2 * p["lambda_"] * dt / p["tau"]) / p["lambda_"])
+    phi = lambda r: sig(r, p["g"], p["beta"], p["theta"])  # noqa: E731
+    queue = {}
+    for k in range(n):
+        for r, w, d in delayed[k]:
+            queue.setdefault(k + d, []).append((r, w))
+    ref, y = [], rate0
+    for k in range(n):
+        events = instant[k] + queue.get(k, [])
+        ex = sum(w * phi(r) for r, w in events if w >= 0)
+        inh = sum(w * phi(r) for r, w in events if w < 0)
+        y = P1 * y + P2 * p["mu"] + nf * p["sigma"] * xi[k]
+        y += P2 * ex
+        y += P2 * inh
+        y = max(y, p["rectify_rate"])
+        ref.append(y)
+    # the model: each event one ExternalInput emitting once
+    inputs = []
+    for k in range(n):
+        for r, w, d in [(r, w, 0) for r, w in instant[k]] + delayed[k]:
+            rate = np.zeros(n)
+            rate[k] = r
+            inputs.append(model.ExternalInput(rate, weight=w, delay_steps=d, emits=np.arange(n) == k))
+    net = model.Network(model.Params(**p), initial_rate=rate0)
+    res = model.simulate(net, n * dt, dt, tuple(inputs), key=None, xi=np.asarray(xi)[None, :, None])
+    np.testing.assert_allclose(np.asarray(res.rate[0, :, 0]), ref, rtol=0, atol=TOL)
+    np.testing.assert_allclose(np.asarray(res.noise[0, :, 0]), p["sigma"] * np.asarray(xi), rtol=0, atol=TOL)
+    assert min(ref) == p["rectify_rate"] and max(ref) > p["rectify_rate"]  # the floor is hit
+
+
+def test_mult_coupling_is_a_no_op_without_linear_summation(nest):
+    base = {"tau": 5.0, "lambda": 1.1, "sigma": 0.0, "mu": 0.2, "g": 1.4, "beta": 1.8, "theta": 0.1,
+            "linear_summation": False}
+    driver = {"mu": 0.8 - 0.5, "sigma": 0.0}  # held at 0.8
+    units = [driver, dict(base, mult_coupling=False), dict(base, mult_coupling=True)]
+    s = NestSetup(units=units, t_sim=3.2, initial_rates=[0.8, 0.0, 0.0],
+                  instantaneous=[(0, 1, 0.5), (0, 2, 0.5)])
+    _, rate, noise = run_nest(nest, s)
+    ours = run_model(s, noise)
+    assert np.abs(ours - rate).max() <= TOL
+    np.testing.assert_array_equal(ours[:, 1], ours[:, 2])
+    np.testing.assert_array_equal(rate[:, 1], rate[:, 2])
+    # With linear summation it is not a no-op (the empty inhibitory channel adds phi(0)).
+    on = dict(units[2], linear_summation=True)
+    s2 = NestSetup(units=[driver, dict(on, mult_coupling=False), on], t_sim=3.2,
+                   initial_rates=[0.8, 0.0, 0.0], instantaneous=[(0, 1, 0.5), (0, 2, 0.5)])
+    _, rate2, noise2 = run_nest(nest, s2)
+    assert np.abs(run_model(s2, noise2) - rate2).max() <= TOL
+    assert np.abs(rate2[:, 1] - rate2[:, 2]).max() > 1e-3
+
+
+def test_deterministic_trace_from_a_negative_rate(nest):
+    unit = {"tau": 5.0, "lambda": 1.2, "sigma": 0.0, "mu": 1.5, "g": 1.7, "beta": 2.3, "theta": 0.2}
+    s = NestSetup(units=[unit], t_sim=20.0, initial_rates=[-0.3])
+    _, rate, noise = run_nest(nest, s)
+    assert np.abs(run_model(s, noise) - rate).max() <= TOL
+    assert np.all(noise == 0.0)
+    # no input: y_n = y* + (y_0 - y*) P1^n, y* = (mu + phi(0)) / lambda, P1 = exp(-lambda h / tau)
+    fixed = (1.5 + sig(0.0, 1.7, 2.3, 0.2)) / 1.2
+    theory = fixed + (-0.3 - fixed) * np.exp(-1.2 * 0.1 / 5.0) ** np.arange(1, 201)
+    np.testing.assert_allclose(rate[:, 0], theory, rtol=1e-12)
+
+
+@pytest.mark.parametrize("linear_summation", [True, False])
+def test_linear_summation_modes(nest, linear_summation):
+    drive, weight = 1.5, 0.5
+    target = {"tau": 5.0, "lambda": 1.0, "mu": 0.0, "sigma": 0.0, "g": 1.8, "beta": 2.0, "theta": 0.2}
+    units = [{"mu": drive - 0.5, "sigma": 0.0}, dict(target, linear_summation=linear_summation)]
+    s = NestSetup(units=units, t_sim=30.0, initial_rates=[drive, 0.0], instantaneous=[(0, 1, weight)])
+    _, rate, noise = run_nest(nest, s)
+    assert np.abs(run_model(s, noise) - rate).max() <= TOL
+    # the closed-form end point (30 ms = 6 tau: within e^-6 of it)
+    settle = sig(weight * drive, 1.8, 2.0, 0.2) if linear_summation else weight * sig(drive, 1.8, 2.0, 0.2)
+    assert np.isclose(rate[-1, 1], settle, rtol=5e-3)
+    assert abs(sig(weight * drive, 1.8, 2.0, 0.2) - weight * sig(drive, 1.8, 2.0, 0.2)) > 0.1
+
+
+# --- rate_core_edge_cases_test.py ------------------------------------------------------------
+
+def test_zero_lambda_alone_and_mixed_in_one_population(nest):
+    units = [{"lambda": 0.0, "sigma": 0.3, "mu": 1.0}, {"lambda": 1.0, "sigma": 0.3, "mu": 1.0},
+             {"lambda": 0.0, "sigma": 0.0, "mu": 1.0}]
+    s = NestSetup(units=units, t_sim=5.0, instantaneous=[(1, 0, 0.4)], delayed=[(0, 1, -0.2, 0.3)])
+    _, rate, noise = run_nest(nest, s)
+    ours = run_model(s, noise)
+    assert np.all(np.isfinite(ours)) and np.abs(ours - rate).max() <= TOL
+    # lambda = 0, no input: Euler, y_n = n (h / tau) (mu + phi(0))
+    n = np.arange(1, 51)
+    np.testing.assert_allclose(rate[:, 2], n * 0.01 * 1.5, rtol=1e-12)
+
+
+def test_rectify_output_under_strong_negative_drive(nest):
+    s = NestSetup(units=[{"mu": -5.0, "sigma": 0.5, "rectify_output": True}], t_sim=5.0)
+    _, rate, noise = run_nest(nest, s)
+    ours = run_model(s, noise)
+    assert np.abs(ours - rate).max() <= TOL
+    assert ours.min() >= 0.0 and np.mean(ours == 0.0) > 0.5  # the noise lifts it at times
+
+
+# --- rate_generator_source_test.py ------------------------------------------------------------
+
+GEN_TIMES, GEN_VALUES, GEN_T, GEN_DT, GEN_W = [5.0, 80.0], [10.0, 30.0], 180.0, 0.1, 0.5
+
+
+def nest_generator_driven(nest, w):
+    """The original's NEST script, with sigmoid_rate_ipn: use_wfr off, kernel's own min_delay."""
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.SetKernelStatus({"resolution": GEN_DT, "use_wfr": False})
+    gen = nest.Create("step_rate_generator", params={"amplitude_times": GEN_TIMES, "amplitude_values": GEN_VALUES})
+    post = nest.Create("sigmoid_rate_ipn", params={"tau": 10.0, "sigma": 0.0})
+    nest.Connect(gen, post, syn_spec={"synapse_model": "rate_connection_delayed", "weight": w, "delay": GEN_DT})
+    mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": GEN_DT})
+    nest.Connect(mm, post)
+    nest.Simulate(GEN_T)
+    min_delay = nest.GetKernelStatus("min_delay")
+    ev = mm.events
+    return np.asarray(ev["rate"])[np.argsort(ev["times"], kind="stable")], min_delay
+
+
+def model_generator_driven(w, min_delay):
+    n = model.n_steps_for(GEN_T, GEN_DT)
+    inp = model.ExternalInput.step_rate_generator(GEN_TIMES, GEN_VALUES, dt=GEN_DT, n_steps=n, weight=w,
+                                                  delay=GEN_DT, min_delay_steps=model.n_steps_for(min_delay, GEN_DT))
+    net = model.Network(model.Params(tau=10.0, sigma=0.0))
+    return np.asarray(model.simulate(net, GEN_T, GEN_DT, (inp,), key=None, xi=np.zeros((1, n, 1))).rate[0, :, 0])
+
+
+@pytest.mark.parametrize("w", [GEN_W, 0.0])
+def test_step_rate_generator_source(nest, w):
+    ref, min_delay = nest_generator_driven(nest, w)
+    ours = model_generator_driven(w, min_delay)
+    k = len(ref)
+    assert k >= len(ours) - 1
+    assert np.abs(ours[:k] - ref).max() <= TOL
+    i1, i2 = int(79.0 / GEN_DT), len(ours) - 1
+    for r in (ours, ref):
+        if w:
+            assert np.isclose(r[i1], sig(w * GEN_VALUES[0]), atol=5e-3)
+            assert np.isclose(r[i2 if r is ours else k - 1], sig(w * GEN_VALUES[1]), atol=5e-3)
+        else:  # undriven: phi(0) is added every step, the rate goes to phi(0) = 0.5
+            np.testing.assert_allclose(r, 0.5 * (1 - np.exp(-0.01) ** np.arange(1, len(r) + 1)), rtol=1e-12)
