@@ -10,6 +10,11 @@ Sources (repository chaobrain/brainpy.state):
   each against NEST.
 * brainpy_state/_nest/_validation/rate_core_edge_cases_test.py: lambda = 0, alone and mixed
   with lambda > 0 in one population; rectify_output under a strong negative drive; tau <= 0.
+* brainpy_state/_nest/_validation/rate_delayed_connection_parity_test.py: a driver -> driven
+  pair; the delayed trace is the instantaneous one shifted by exactly d steps (d = 1, 3, 10;
+  here from the no-input fixed point, see test_ported_nest_rate_instantaneous_and_delayed.py),
+  the fixed point does not depend on d, and NEST's trace (its script: kernel defaults, so
+  min_delay = the delay) for d = 1, 5.
 * brainpy_state/_nest/_validation/rate_generator_source_test.py: a ``step_rate_generator``
   (10 then 30 from 80 ms) driving a unit through ``rate_connection_delayed`` at delay dt:
   each plateau settles (here at phi(w * value): the original's lin_rate settles at
@@ -215,3 +220,56 @@ def test_step_rate_generator_source(nest, w):
             assert np.isclose(r[i2 if r is ours else k - 1], sig(w * GEN_VALUES[1]), atol=5e-3)
         else:  # undriven: phi(0) is added every step, the rate goes to phi(0) = 0.5
             np.testing.assert_allclose(r, 0.5 * (1 - np.exp(-0.01) ** np.arange(1, len(r) + 1)), rtol=1e-12)
+
+
+# --- rate_delayed_connection_parity_test.py -----------------------------------------------------
+
+PAIR_DT, PAIR_T, MU0, PAIR_W = 0.1, 300.0, 2.0, 0.5
+
+
+def model_pair(d, start):
+    conn = model.Connection(0, 1, PAIR_W) if d == 0 else model.Connection(0, 1, PAIR_W, delay_steps=d)
+    net = model.Network(model.Params(mu=[MU0, 0.0], sigma=0.0), 2, connections=[conn], initial_rate=[0.0, start])
+    n = model.n_steps_for(PAIR_T, PAIR_DT)
+    return np.asarray(model.simulate(net, PAIR_T, PAIR_DT, key=None, xi=np.zeros((1, n, 2))).rate[0, :, 1])
+
+
+def nest_pair(nest, d):
+    """The original's NEST script with sigmoid_rate_ipn: kernel defaults (use_wfr on, min_delay
+    from the one connection, so d steps), multimeter events of one Simulate."""
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.SetKernelStatus({"resolution": PAIR_DT})
+    driver = nest.Create("sigmoid_rate_ipn", params={"mu": MU0, "sigma": 0.0})
+    driven = nest.Create("sigmoid_rate_ipn", params={"sigma": 0.0})
+    nest.Connect(driver, driven, syn_spec={"synapse_model": "rate_connection_delayed", "weight": PAIR_W,
+                                           "delay": d * PAIR_DT})
+    mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": PAIR_DT})
+    nest.Connect(mm, driven)
+    nest.Simulate(PAIR_T)
+    ev = mm.events
+    return np.asarray(ev["rate"])[np.argsort(ev["times"], kind="stable")]
+
+
+def test_delay_shifts_the_trajectory_by_exactly_delay_steps():
+    inst = model_pair(0, 0.5)  # 0.5 = phi(0): where no input keeps the driven unit
+    for d in (1, 3, 10):
+        np.testing.assert_allclose(model_pair(d, 0.5)[d:], inst[:-d], rtol=0, atol=TOL)
+    # from rest (the original's start) the first d steps differ, so the shift is not exact
+    assert np.abs(model_pair(3, 0.0)[3:] - model_pair(0, 0.0)[:-3]).max() > 1e-3
+
+
+def test_delay_preserves_the_fixed_point():
+    fixed = 0.0 + sig(PAIR_W * (MU0 + 0.5))  # driven: mu1 + phi(w * driver's (mu0 + phi(0)))
+    for d in (0, 1, 10):
+        assert np.isclose(model_pair(d, 0.0)[-1], fixed, atol=1e-4)
+
+
+@pytest.mark.parametrize("d", [1, 5])
+def test_delayed_trajectory_matches_nest(nest, d):
+    ref = nest_pair(nest, d)
+    ours = model_pair(d, 0.0)
+    k = len(ref)
+    assert k >= len(ours) - d
+    assert np.abs(ours[:k] - ref).max() <= TOL
+    assert ref.max() > 0.5 + 0.1  # the driver lifts it above phi(0)
