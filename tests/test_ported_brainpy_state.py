@@ -15,6 +15,10 @@ Sources (repository chaobrain/brainpy.state):
   here from the no-input fixed point, see test_ported_nest_rate_instantaneous_and_delayed.py),
   the fixed point does not depend on d, and NEST's trace (its script: kernel defaults, so
   min_delay = the delay) for d = 1, 5.
+* brainpy_state/_nest/_validation/rate_network_parity_test.py: recurrent instantaneous
+  networks (a mutual pair, a mixed-sign three-unit loop, a zero-coupling control) relax to
+  the closed-form coupled fixed point (here r = mu + phi(C r), solved in the test), which
+  differs from a one-pass feed-forward estimate; and NEST's traces (its script: use_wfr off).
 * brainpy_state/_nest/_validation/rate_generator_source_test.py: a ``step_rate_generator``
   (10 then 30 from 80 ms) driving a unit through ``rate_connection_delayed`` at delay dt:
   each plateau settles (here at phi(w * value): the original's lin_rate settles at
@@ -273,3 +277,74 @@ def test_delayed_trajectory_matches_nest(nest, d):
     assert k >= len(ours) - d
     assert np.abs(ours[:k] - ref).max() <= TOL
     assert ref.max() > 0.5 + 0.1  # the driver lifts it above phi(0)
+
+
+# --- rate_network_parity_test.py ------------------------------------------------------------
+
+NETS = {
+    "mutual_2": (np.array([[0.0, 0.5], [0.4, 0.0]]), np.array([2.0, -1.0])),
+    "feedback_3_mixed_sign": (np.array([[0.0, 0.3, -0.2], [0.1, 0.0, 0.25], [-0.15, 0.2, 0.0]]),
+                              np.array([2.0, -1.0, 0.5])),
+    "zero_coupling_control": (np.zeros((2, 2)), np.array([1.5, -0.5])),
+}
+NET_T, NET_DT = 200.0, 0.1
+
+
+def coupled_fixed_point(C, mu):
+    """r = mu + phi(C r) (lambda = 1, g = beta = 1, theta = 0), by iteration: a contraction,
+    phi' <= 1/4."""
+    r = np.array(mu, float)
+    for _ in range(500):
+        r = mu + 1.0 / (1.0 + np.exp(-(C @ r)))
+    return r
+
+
+def model_network(C, mu):
+    n = len(mu)
+    conns = [model.Connection(j, i, C[i, j]) for i in range(n) for j in range(n) if i != j and C[i, j]]
+    net = model.Network(model.Params(mu=mu, sigma=0.0), n, connections=conns or None)
+    steps = model.n_steps_for(NET_T, NET_DT)
+    return np.asarray(model.simulate(net, NET_T, NET_DT, key=None, xi=np.zeros((1, steps, n))).rate[0])
+
+
+def nest_network(nest, C, mu):
+    """The original's NEST script with sigmoid_rate_ipn (use_wfr off)."""
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.SetKernelStatus({"resolution": NET_DT, "use_wfr": False})
+    n = len(mu)
+    cells = [nest.Create("sigmoid_rate_ipn", params={"mu": float(mu[i]), "sigma": 0.0}) for i in range(n)]
+    for i in range(n):
+        for j in range(n):
+            if i != j and C[i, j]:
+                nest.Connect(cells[j], cells[i], syn_spec={"synapse_model": "rate_connection_instantaneous",
+                                                           "weight": float(C[i, j])})
+    mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": NET_DT})
+    for c in cells:
+        nest.Connect(mm, c)
+    nest.Simulate(NET_T)
+    ev = mm.events
+    senders, times, rate = (np.asarray(ev[k]) for k in ("senders", "times", "rate"))
+    cols = []
+    for c in cells:
+        m = senders == c.tolist()[0]
+        cols.append(rate[m][np.argsort(times[m], kind="stable")])
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("label", list(NETS))
+def test_networks_reach_the_coupled_fixed_point(nest, label):
+    C, mu = NETS[label]
+    rstar = coupled_fixed_point(C, mu)
+    ours = model_network(C, mu)
+    np.testing.assert_allclose(ours[-1], rstar, atol=1e-6)
+    if label == "zero_coupling_control":
+        np.testing.assert_allclose(rstar, mu + 0.5, rtol=1e-15)  # each unit alone: mu + phi(0)
+        return
+    one_pass = mu + 1.0 / (1.0 + np.exp(-(C @ (mu + 0.5))))  # ignores the loop's back-action
+    assert np.abs(rstar - one_pass).max() > 1e-3
+    ref = nest_network(nest, C, mu)
+    k = len(ref)
+    assert k >= len(ours) - 1
+    assert np.abs(ours[:k] - ref).max() <= TOL
+    np.testing.assert_allclose(ref[-1], rstar, atol=1e-6)
