@@ -19,6 +19,13 @@ Sources (repository chaobrain/brainpy.state):
   networks (a mutual pair, a mixed-sign three-unit loop, a zero-coupling control) relax to
   the closed-form coupled fixed point (here r = mu + phi(C r), solved in the test), which
   differs from a one-pass feed-forward estimate; and NEST's traces (its script: use_wfr off).
+* brainpy_state/_nest/_validation/rate_mult_coupling_parity_test.py: an excitatory and an
+  inhibitory driver into a mult_coupling unit reach the closed-form fixed point (for sigmoid,
+  H = 1: r = mu + phi(sum of w >= 0 inputs) + phi(sum of w < 0 inputs)); each channel alone
+  moves the unit its way; the sign of the weight routes the channel; NEST's trace (use_wfr
+  off). Its "homogeneity guard" (brainpy refuses linear_summation=False between units with
+  different gains or summation modes) is not NEST's behaviour: NEST accepts such
+  connections and applies the receiver's gain per event, so the port checks that instead.
 * brainpy_state/_nest/_validation/rate_generator_source_test.py: a ``step_rate_generator``
   (10 then 30 from 80 ms) driving a unit through ``rate_connection_delayed`` at delay dt:
   each plateau settles (here at phi(w * value): the original's lin_rate settles at
@@ -348,3 +355,63 @@ def test_networks_reach_the_coupled_fixed_point(nest, label):
     assert k >= len(ours) - 1
     assert np.abs(ours[:k] - ref).max() <= TOL
     np.testing.assert_allclose(ref[-1], rstar, atol=1e-6)
+
+
+# --- rate_mult_coupling_parity_test.py -------------------------------------------------------
+
+MC_MU_POST, MC_MU_EX, MC_MU_IN, MC_W_EX, MC_W_IN, MC_T = 1.0, 2.0, 1.5, 0.5, -0.4, 100.0
+
+
+def mc_setup(w_ex, w_in, mu_ex=MC_MU_EX, mu_in=MC_MU_IN):
+    drivers = [{"mu": mu_ex - 0.5, "sigma": 0.0}, {"mu": mu_in - 0.5, "sigma": 0.0}]  # held at mu_ex, mu_in
+    post = {"mu": MC_MU_POST, "sigma": 0.0, "mult_coupling": True}
+    return NestSetup(units=drivers + [post], t_sim=MC_T, initial_rates=[mu_ex, mu_in, 0.0],
+                     instantaneous=[(0, 2, w_ex), (1, 2, w_in)])
+
+
+def mc_fixed_point(w_ex, w_in, mu_ex=MC_MU_EX, mu_in=MC_MU_IN):
+    ex = sum(w * r for w, r in ((w_ex, mu_ex), (w_in, mu_in)) if w >= 0)  # w = 0 counts as ex
+    inh = sum(w * r for w, r in ((w_ex, mu_ex), (w_in, mu_in)) if w < 0)
+    return MC_MU_POST + sig(ex) + sig(inh)
+
+
+def mc_model(setup):
+    return run_model(setup, np.zeros((model.n_steps_for(setup.t_sim, setup.dt), 3)))[:, 2]
+
+
+def test_mult_coupling_reaches_the_closed_form_fixed_point(nest):
+    s = mc_setup(MC_W_EX, MC_W_IN)
+    _, rate, noise = run_nest(nest, s)
+    assert np.abs(run_model(s, noise) - rate).max() <= TOL
+    for r in (rate[:, 2], mc_model(s)):
+        assert np.isclose(r[-1], mc_fixed_point(MC_W_EX, MC_W_IN), atol=1e-4)
+    # not the additive-coupling value mu + phi(ex + in)
+    assert abs(mc_fixed_point(MC_W_EX, MC_W_IN) - (MC_MU_POST + sig(MC_W_EX * MC_MU_EX + MC_W_IN * MC_MU_IN))) > 0.1
+
+
+def test_mult_coupling_channels_move_the_unit_oppositely():
+    both_empty = mc_fixed_point(0.0, -0.0)  # -0.0 >= 0: both in the ex channel, in channel empty
+    ex_only, in_only = mc_model(mc_setup(MC_W_EX, 0.0))[-1], mc_model(mc_setup(0.0, MC_W_IN))[-1]
+    assert np.isclose(ex_only, mc_fixed_point(MC_W_EX, 0.0), atol=1e-4)
+    assert np.isclose(in_only, mc_fixed_point(0.0, MC_W_IN), atol=1e-4)
+    assert ex_only > both_empty + 1e-3 and in_only < both_empty - 1e-3
+
+
+def test_mult_coupling_sign_routes_the_channel():
+    pos = mc_model(mc_setup(0.5, 0.0, mu_ex=2.0))[-1]
+    neg = mc_model(mc_setup(0.0, -0.5, mu_in=2.0))[-1]
+    assert np.isclose(pos, mc_fixed_point(0.5, 0.0, mu_ex=2.0), atol=1e-4)
+    assert np.isclose(neg, mc_fixed_point(0.0, -0.5, mu_in=2.0), atol=1e-4)
+    assert abs(pos - neg) > 1e-3
+
+
+def test_per_event_gain_is_the_receivers_even_between_different_units(nest):
+    """brainpy refuses these connections; NEST takes them and applies the receiver's gain."""
+    units = [{"mu": 1.0, "sigma": 0.1, "g": 1.0, "linear_summation": False},
+             {"sigma": 0.1, "g": 2.0, "beta": 3.0, "theta": 0.4, "linear_summation": False},  # other gain
+             {"sigma": 0.1, "g": 0.7, "linear_summation": True}]  # other summation mode
+    s = NestSetup(units=units, t_sim=20.0, instantaneous=[(0, 1, 0.8), (1, 2, -0.6), (2, 0, 0.5)],
+                  delayed=[(0, 2, 0.9, 0.4), (2, 1, 1.1, 0.3)])
+    _, rate, noise = run_nest(nest, s)
+    assert np.abs(run_model(s, noise) - rate).max() <= TOL
+    assert np.ptp(rate) > 0.1
