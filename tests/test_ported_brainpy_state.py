@@ -29,7 +29,8 @@ Sources (repository chaobrain/brainpy.state):
 * brainpy_state/_nest/_validation/rate_generator_source_test.py: a ``step_rate_generator``
   (10 then 30 from 80 ms) driving a unit through ``rate_connection_delayed`` at delay dt:
   each plateau settles (here at phi(w * value): the original's lin_rate settles at
-  w * value), the step moves it up, weight 0 leaves it undriven; and NEST's trace.
+  w * value), the step moves it up, weight 0 leaves it undriven; and NEST's trace, with the
+  generator created before its target (as the original) and after it.
 
 Where the original uses ``lin_rate_ipn`` as a driver, a ``sigmoid_rate_ipn`` held at the
 same rate stands in (mu = drive - phi(0)). NEST comparisons are sample by sample, 1e-12.
@@ -193,34 +194,41 @@ def test_rectify_output_under_strong_negative_drive(nest):
 GEN_TIMES, GEN_VALUES, GEN_T, GEN_DT, GEN_W = [5.0, 80.0], [10.0, 30.0], 180.0, 0.1, 0.5
 
 
-def nest_generator_driven(nest, w):
-    """The original's NEST script, with sigmoid_rate_ipn: use_wfr off, kernel's own min_delay."""
+def nest_generator_driven(nest, w, first=True):
+    """The original's NEST script, with sigmoid_rate_ipn: use_wfr off, kernel's own min_delay;
+    ``first``: the generator created before its target (as the original) or after it."""
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": GEN_DT, "use_wfr": False})
-    gen = nest.Create("step_rate_generator", params={"amplitude_times": GEN_TIMES, "amplitude_values": GEN_VALUES})
+    make = lambda: nest.Create("step_rate_generator", params={"amplitude_times": GEN_TIMES,  # noqa: E731
+                                                              "amplitude_values": GEN_VALUES})
+    gen = make() if first else None
     post = nest.Create("sigmoid_rate_ipn", params={"tau": 10.0, "sigma": 0.0})
+    gen = gen if first else make()
     nest.Connect(gen, post, syn_spec={"synapse_model": "rate_connection_delayed", "weight": w, "delay": GEN_DT})
     mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": GEN_DT})
     nest.Connect(mm, post)
     nest.Simulate(GEN_T)
-    min_delay = nest.GetKernelStatus("min_delay")
+    delays = nest.GetKernelStatus("min_delay"), nest.GetKernelStatus("max_delay")
     ev = mm.events
-    return np.asarray(ev["rate"])[np.argsort(ev["times"], kind="stable")], min_delay
+    return np.asarray(ev["rate"])[np.argsort(ev["times"], kind="stable")], delays
 
 
-def model_generator_driven(w, min_delay):
+def model_generator_driven(w, delays, first=True):
     n = model.n_steps_for(GEN_T, GEN_DT)
+    min_d, max_d = (model.n_steps_for(d, GEN_DT) for d in delays)
     inp = model.ExternalInput.step_rate_generator(GEN_TIMES, GEN_VALUES, dt=GEN_DT, n_steps=n, weight=w,
-                                                  delay=GEN_DT, min_delay_steps=model.n_steps_for(min_delay, GEN_DT))
+                                                  delay=GEN_DT, min_delay_steps=min_d, max_delay_steps=max_d,
+                                                  created_before_target=first)
     net = model.Network(model.Params(tau=10.0, sigma=0.0))
     return np.asarray(model.simulate(net, GEN_T, GEN_DT, (inp,), key=None, xi=np.zeros((1, n, 1))).rate[0, :, 0])
 
 
+@pytest.mark.parametrize("first", [True, False])
 @pytest.mark.parametrize("w", [GEN_W, 0.0])
-def test_step_rate_generator_source(nest, w):
-    ref, min_delay = nest_generator_driven(nest, w)
-    ours = model_generator_driven(w, min_delay)
+def test_step_rate_generator_source(nest, w, first):
+    ref, delays = nest_generator_driven(nest, w, first)
+    ours = model_generator_driven(w, delays, first)
     k = len(ref)
     assert k >= len(ours) - 1
     assert np.abs(ours[:k] - ref).max() <= TOL
