@@ -8,6 +8,8 @@ Sources (repository chaobrain/brainpy.state):
   the update written out by hand; mult_coupling a no-op without linear summation; a
   deterministic trace from a negative initial rate and a driven unit in both summation modes,
   each against NEST.
+  Added: SetStatus all-or-nothing per node (NEST and ``Params``), and NEST's partial set
+  across a node collection, which the model refuses whole.
 * brainpy_state/_nest/_validation/rate_core_edge_cases_test.py: lambda = 0, alone and mixed
   with lambda > 0 in one population; rectify_output under a strong negative drive; tau <= 0.
 * brainpy_state/_nest/_validation/rate_delayed_connection_parity_test.py: a driver -> driven
@@ -74,6 +76,24 @@ def test_parameter_validation(nest, field, value, message):
     node = nest.Create("sigmoid_rate_ipn")
     with pytest.raises(Exception, match=message):
         node.set({"lambda" if field == "lambda_" else field: value})
+
+
+def test_setstatus_is_all_or_nothing_per_node(nest):
+    """NEST keeps every parameter of a node when one is refused; so does ``Params``. Across a
+    node collection NEST is not all-or-nothing (nodes before the bad one keep the new value);
+    the model refuses the whole per-unit set, as this project's rule says."""
+    nest.ResetKernel()
+    nodes = nest.Create("sigmoid_rate_ipn", 2)
+    with pytest.raises(Exception, match="Noise parameter must not be negative"):
+        nodes[0].set({"tau": 2.0, "sigma": -1.0})
+    assert nodes[0].get("tau") == 10.0 and nodes[0].get("sigma") == 1.0
+    with pytest.raises(ValueError, match="sigma"):
+        model.Params(tau=2.0, sigma=-1.0)
+    with pytest.raises(Exception, match="Noise parameter must not be negative"):
+        nodes.set(sigma=[0.5, -1.0])
+    assert nodes.get("sigma") == (0.5, 1.0)  # NEST: partial
+    with pytest.raises(ValueError, match="sigma"):
+        model.Params(sigma=[0.5, -1.0])  # model: nothing
 
 
 def test_step_equations_with_given_events():
