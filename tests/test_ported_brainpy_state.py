@@ -268,7 +268,8 @@ PAIR_DT, PAIR_T, MU0, PAIR_W = 0.1, 300.0, 2.0, 0.5
 
 def model_pair(d, start):
     conn = model.Connection(0, 1, PAIR_W) if d == 0 else model.Connection(0, 1, PAIR_W, delay_steps=d)
-    net = model.Network(model.Params(mu=[MU0, 0.0], sigma=0.0), 2, connections=[conn], initial_rate=[0.0, start])
+    net = model.Network(model.Params(mu=[MU0, 0.0], sigma=0.0), 2, connections=[conn], initial_rate=[0.0, start],
+                        history_steps=None if d == 0 else 10)  # one compiled shape for every delay
     n = model.n_steps_for(PAIR_T, PAIR_DT)
     return np.asarray(model.simulate(net, PAIR_T, PAIR_DT, key=None, xi=np.zeros((1, n, 2))).rate[0, :, 1])
 
