@@ -77,6 +77,9 @@ class Network:
     # A list of ``model.Connection`` (multapses and autapses allowed), instead of the dense
     # w_inst / w_delayed shortcut; see connections.py.
     connections: Any = None
+    # Which units are NEST's rate_transformer_sigmoid instead of sigmoid_rate_ipn (a bool,
+    # or one per unit); see transformer.py.
+    transformer: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, Params):
@@ -91,6 +94,9 @@ class Network:
         if y0.shape not in ((), (n,)):
             raise ValueError(f"initial_rate must be a scalar or have shape ({n},), got {y0.shape}")
         object.__setattr__(self, "initial_rate", y0)
+        from .transformer import check_transformer
+
+        object.__setattr__(self, "transformer", check_transformer(self.transformer, n))
         for name in ("w_inst", "w_delayed"):
             w = getattr(self, name)
             if w is not None:

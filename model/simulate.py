@@ -39,6 +39,7 @@ from .propagators import host_propagators, propagators
 from .sharding import place_trials, split_trials, trial_mesh
 from .state import State, check_state, end_state
 from .step import event_value, nest_step, split_by_sign, summed_drive
+from .transformer import as_transformers
 
 METHODS = ("auto", "sequential", "parallel")
 # Stands for "no rectification" in max(A y + B, R): a floor below any reachable rate that
@@ -228,6 +229,7 @@ def simulate(
         noise_source = place_trials(noise_source, mesh, 1 if layout == "time_major" else 0)
 
     p = _as_arrays(net.params, dtype)
+    p, prop = as_transformers(p, host_propagators(p.tau, p.lambda_, dt, dtype), net.transformer)
     y0 = np.broadcast_to(np.asarray(net.initial_rate, dtype), (n_units,))
     lay = net.layout
     inst = None if lay.inst is None else tuple(np.asarray(w, dtype) for w in lay.inst)
@@ -243,7 +245,7 @@ def simulate(
         carried = (np.asarray(state.history[:, state.history.shape[1] - h:], dtype),
                    np.asarray(state.in_flight, dtype), np.asarray(state.pending_steps, np.int32))
     linear = (layout == "time_major" and not net.coupled and not np.any(p.rectify_output)
-              and xi.draws.dtype == dtype and state is None)
+              and xi.draws.dtype == dtype and state is None and net.transformer is None)
     if linear:  # y = noiseless run + c * (filtered frozen noise, kept with the noise)
         response = noise_response(xi, p.tau, p.lambda_, dt, n_recorded=n_recorded, method=method, mesh=mesh)
         rate, moments, noiseless = _run_on_response(
@@ -254,7 +256,7 @@ def simulate(
     else:
         noiseless = None
         (rate, drawn, moments), last_finite = _run(
-            p, host_propagators(p.tau, p.lambda_, dt, dtype), y0, inst, dlyd, delays, external, noise_source, carried,
+            p, prop, y0, inst, dlyd, delays, external, noise_source, carried,
             n_trials=n_trials, n_steps=n_steps, method=method, n_recorded=n_recorded, mesh=mesh,
             history_steps=history_steps, noise_layout=layout,
         )
