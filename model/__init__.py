@@ -5,7 +5,7 @@
     res = model.simulate(p, t_sim=200.0, dt=0.1, n_trials=100)
 """
 
-from . import theory
+from . import drive, fixed_points, regimes, theory
 from .gain import phi, phi_slope
 from .inputs import ExternalInput
 from .network import Network, delay_steps_for
@@ -17,5 +17,5 @@ from .simulate import SimulationResult, n_steps_for, simulate, trace_count
 __all__ = [
     "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult",
     "draw_xi", "float_dtype", "n_steps_for", "phi", "phi_slope", "propagators", "simulate",
-    "theory", "trace_count",
+    "theory", "trace_count", "drive", "fixed_points", "regimes",
 ]
