@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .compiles import note_trace
 from .drive import autapse_drive
 from .propagators import propagators
 
@@ -183,6 +184,7 @@ def stable_for(K, P1, delay):
     return (K < 1.0 - P1) & (K > -oscillation_bound(P1, delay))
 
 
+@jax.jit
 def fixed_points(st: Setting) -> FixedPoints:
     """All fixed points of NEST's scheme for `st`, with their stability, in ``SLOTS`` slots.
 
@@ -192,8 +194,10 @@ def fixed_points(st: Setting) -> FixedPoints:
 
     **Returns:**
 
-    A `FixedPoints` with arrays of shape ``broadcast_shape + (SLOTS,)``.
+    A `FixedPoints` with arrays of shape ``broadcast_shape + (SLOTS,)``. Jitted: one compile per
+    shape, whatever the values.
     """
+    note_trace()
     prop = propagators(st.tau, st.lambda_, st.dt)
     x_lo, x_hi, found = critical_points(st)
     bound = window(st)
