@@ -15,6 +15,7 @@ import numpy as np
 import panel as pn
 import param
 
+from explorer.dynamics_views import DynamicsViews
 from explorer.frame import Frame, FrameMaker
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer.serving import freeze_live_objects, on_session_loaded
@@ -85,6 +86,7 @@ class Explorer(pn.viewable.Viewer):
         self.frames = FrameMaker()
         self.figures = Figures()
         self.frame: Frame | None = None
+        self.dynamics = DynamicsViews(self)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.readouts = pn.pane.HTML("", css_classes=["readouts"], sizing_mode="stretch_width")
         self.note = pn.pane.HTML("", css_classes=["note"], sizing_mode="stretch_width")
@@ -231,6 +233,7 @@ class Explorer(pn.viewable.Viewer):
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
             self.note.object = html.escape(frame.theory_note)
             self.readouts.object = self._readout_table(frame)
+            self.dynamics.update(frame)
         self.refreshes += 1
 
     def _readout_table(self, f: Frame) -> str:
@@ -274,7 +277,8 @@ class Explorer(pn.viewable.Viewer):
         )
         main = pn.Column(
             header, self.message,
-            pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"), self.dynamics.tabs,
+                   sizing_mode="stretch_width"),
             self.note,
             pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),
             pn.Row(
