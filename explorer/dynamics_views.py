@@ -20,23 +20,46 @@ from .state import ExplorerState
 
 hv.extension("bokeh", logo=False)
 
-_warmed = []
+_warm = {"started": False, "ready": threading.Event(), "waiting": [], "lock": threading.Lock()}
 
 
 def warm_up() -> None:
     """Compile the fixed-point programs once per process, off the event loop (JAX releases the
-    GIL): measured on the 2-core machine, the first branches call costs ~12 s and the first
-    regime map ~8 s of compilation, paid here instead of by the first click on their tab."""
-    if _warmed:
-        return
-    _warmed.append(True)
+    GIL). Measured on the 2-core machine: the first scalar fixed-point call ~5 s, branches ~12 s
+    and the regime map ~8 s of compilation; served sessions show their dynamics views when it is
+    done instead of blocking the page (and every other session) meanwhile."""
+    with _warm["lock"]:
+        if _warm["started"]:
+            return
+        _warm["started"] = True
 
     def run():
-        state = ExplorerState()
-        dynamics.branches(state)
-        dynamics.regime_map(state, "w_self", "mu", 0.0)
+        try:
+            state = ExplorerState()
+            dynamics.phase_line(state, 0.0)
+            dynamics.branches(state)
+            dynamics.regime_map(state, "w_self", "mu", 0.0)
+        finally:
+            with _warm["lock"]:
+                _warm["ready"].set()
+                waiting, _warm["waiting"] = _warm["waiting"], []
+            for doc, callback in waiting:
+                try:
+                    doc.add_next_tick_callback(callback)  # Bokeh's one thread-safe entry
+                except Exception:  # noqa: BLE001  a session closed meanwhile: nothing to feed
+                    pass
 
     threading.Thread(target=run, daemon=True, name="dynamics-warm-up").start()
+
+
+def _when_compiled(doc, callback) -> bool:
+    """True when the programs are compiled; otherwise queue ``callback`` on ``doc`` for then."""
+    with _warm["lock"]:
+        if _warm["ready"].is_set():
+            return True
+        _warm["waiting"].append((doc, callback))
+        return False
+
 
 REGIME_COLORS = ["#c0392b", "#6b8fb5", "#f2a541", "#9b9b9b"]  # oscillates, one, two, drifts
 WIDTH, HEIGHT = 430, 330
@@ -90,7 +113,7 @@ class DynamicsViews:
             (TABS[1], pane(hyst)),
             (TABS[2], pn.Column(pane(dist), self.window)),
             (TABS[3], pn.Column(pane(regime), pn.Row(self.x_axis, self.y_axis))),
-            dynamic=False, width=WIDTH + 20,
+            dynamic=True, width=WIDTH + 20,  # a tab is rendered when opened: ~0.5 s of HoloViews each
         )
         self.tabs.param.watch(lambda e: self.update(), "active")
         for w in (self.cursor, self.window, self.x_axis, self.y_axis):
@@ -102,26 +125,26 @@ class DynamicsViews:
         if data is None:
             return hv.Curve([]) * hv.Scatter([]) * hv.Scatter([]) * hv.Scatter([])
         d = data
-        curve = hv.Curve((d["x"], d["drift"]), "rate", "drift (rate / ms)", label="drift").opts(
+        curve = hv.Curve((d["x"], d["drift"]), "rate", "drift (rate / ms)", label="drift").opts(framewise=True, 
             color="#0b3d6e", line_width=2, hooks=[_name_source("phase_source")],
-            **_opts(title="Phase line: drift at the cursor's input"))
-        zero = hv.HLine(0).opts(color="#999999", line_width=1)
+            **_opts(title="Phase line at the cursor"))
+        zero = hv.HLine(0).opts(framewise=True, color="#999999", line_width=1)
         stable = d["fixed_stable"]
         filled = hv.Scatter((d["fixed"][stable], d["fixed_drift"][stable]), "rate", "drift (rate / ms)",
-                            label="stable").opts(size=12, color="#0b3d6e", hooks=[_name_source("stable_source")])
+                            label="stable").opts(framewise=True, size=12, color="#0b3d6e", hooks=[_name_source("stable_source")])
         hollow = hv.Scatter((d["fixed"][~stable], d["fixed_drift"][~stable]), "rate", "drift (rate / ms)",
-                            label="unstable").opts(size=12, color="white", line_color="#0b3d6e", line_width=2,
+                            label="unstable").opts(framewise=True, size=12, color="white", line_color="#0b3d6e", line_width=2,
                                                    hooks=[_name_source("unstable_source")])
         arrows = hv.Points({"rate": d["arrow_x"], "drift": np.zeros_like(d["arrow_x"]),
-                            "angle": -np.pi / 2 * d["arrow_dir"]}, ["rate", "drift"], ["angle"]).opts(
-            marker="triangle", angle="angle", size=9, color="#f2a541")
+                            "angle": -np.pi / 2 * d["arrow_dir"]}, ["rate", "drift"], ["angle"]).opts(framewise=True, 
+            marker="triangle", angle=hv.dim("angle"), size=9, color="#f2a541")
         return curve * zero * arrows * filled * hollow
 
     @staticmethod
     def _phase_dots(data):
         if data is None:
             return hv.Scatter([], "rate", "drift (rate / ms)")
-        return hv.Scatter((data["rate"], data["drift"]), "rate", "drift (rate / ms)", label="trials at cursor").opts(
+        return hv.Scatter((data["rate"], data["drift"]), "rate", "drift (rate / ms)", label="trials at cursor").opts(framewise=True, 
             size=6, color="#c0392b", alpha=0.6, hooks=[_name_source("phase_trials_source")])
 
     @staticmethod
@@ -130,29 +153,29 @@ class DynamicsViews:
             return hv.Overlay([hv.Curve([], "input level", "rate")])
         parts = []
         for row in range(data["stable"].shape[0]):
-            parts.append(hv.Curve((data["u"], data["stable"][row]), "input level", "rate").opts(
+            parts.append(hv.Curve((data["u"], data["stable"][row]), "input level", "rate").opts(framewise=True, 
                 color="#0b3d6e", line_width=2.5))
-            parts.append(hv.Curve((data["u"], data["unstable"][row]), "input level", "rate").opts(
+            parts.append(hv.Curve((data["u"], data["unstable"][row]), "input level", "rate").opts(framewise=True, 
                 color="#0b3d6e", line_dash="dashed", line_width=1.5))
-        parts.append(hv.Scatter((data["fold_u"], data["fold_rate"]), "input level", "rate", label="folds").opts(
+        parts.append(hv.Scatter((data["fold_u"], data["fold_rate"]), "input level", "rate", label="folds").opts(framewise=True, 
             marker="diamond", size=12, color="#c0392b", hooks=[_name_source("fold_source")]))
-        return hv.Overlay(parts).opts(**_opts(title="Fixed points vs input: stable solid, unstable dashed"))
+        return hv.Overlay(parts).opts(framewise=True, **_opts(title="Fixed points vs input level"))
 
     @staticmethod
     def _trajectory(data):
         if data is None:
             return hv.Curve([], "input level", "rate")
-        return hv.Curve((data["u"], data["rate"]), "input level", "rate", label="trial 1").opts(
+        return hv.Curve((data["u"], data["rate"]), "input level", "rate", label="trial 1").opts(framewise=True, 
             color="#f2a541", alpha=0.8, line_width=1.2, hooks=[_name_source("trajectory_source")])
 
     @staticmethod
     def _distribution(data):
         if data is None:
             return hv.Histogram([]) * hv.Curve([])
-        hist = hv.Histogram((np.append(data["left"], data["right"][-1]), data["density"]), "rate", "density").opts(
+        hist = hv.Histogram((np.append(data["left"], data["right"][-1]), data["density"]), "rate", "density").opts(framewise=True, 
             color="#6b8fb5", line_color="white", hooks=[_name_source("histogram_source")],
-            **_opts(title="Rate over trials and the window; exact density dashed"))
-        pdf = hv.Curve((data["x"], data["pdf"]), "rate", "density", label="exact").opts(
+            **_opts(title="Rate distribution over the window"))
+        pdf = hv.Curve((data["x"], data["pdf"]), "rate", "density", label="exact").opts(framewise=True, 
             color="#c0392b", line_dash="dashed", line_width=2)
         return hist * pdf
 
@@ -164,15 +187,15 @@ class DynamicsViews:
         dx, dy = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
         img = hv.Image(data["regime"][::-1], bounds=(xs[0] - dx, ys[0] - dy, xs[-1] + dx, ys[-1] + dy),
                        kdims=[data["x_label"], data["y_label"]], vdims=["regime"])
-        return img.opts(cmap=REGIME_COLORS, clim=(-0.5, 3.5), colorbar=False, tools=["tap"],
+        return img.opts(framewise=True, cmap=REGIME_COLORS, clim=(-0.5, 3.5), colorbar=False, tools=["tap"],
                         hooks=[_name_source("map_source")],
-                        **_opts(title="Regimes: red oscillates, blue one state, orange two; click to go"))
+                        **_opts(title="Regimes (click: go there)"))
 
     @staticmethod
     def _map_here(data):
         if data is None:
             return hv.Points([])
-        return hv.Points([data["here"]]).opts(marker="x", size=16, color="black", line_width=3,
+        return hv.Points([data["here"]]).opts(framewise=True, marker="x", size=16, color="black", line_width=3,
                                               hooks=[_name_source("map_here_source")])
 
     # -- feeding ----------------------------------------------------------------------
@@ -202,6 +225,9 @@ class DynamicsViews:
         frame = frame or self.explorer.frame
         if frame is None:
             return
+        doc = self.explorer._server_doc()
+        if doc is not None and not _when_compiled(doc, lambda: self.update()):
+            return  # served, still compiling: fed when the warm-up is done
         t_sim = state.t_sim()
         for w in (self.cursor, self.window):
             if w.end != t_sim:
