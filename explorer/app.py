@@ -86,7 +86,6 @@ class Explorer(pn.viewable.Viewer):
         self.frames = FrameMaker()
         self.figures = Figures()
         self.frame: Frame | None = None
-        self.dynamics = DynamicsViews(self)
         self.message = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self.readouts = pn.pane.HTML("", css_classes=["readouts"], sizing_mode="stretch_width")
         self.note = pn.pane.HTML("", css_classes=["note"], sizing_mode="stretch_width")
@@ -108,6 +107,7 @@ class Explorer(pn.viewable.Viewer):
         self.presets = Select(label="Preset", options=list(PRESETS), width=270,
                               description="Load a ready-made setting (the rest back to defaults)")
         self.presets.param.watch(lambda e: self.apply(**ExplorerState.preset(e.new)), "value")
+        self.dynamics = DynamicsViews(self)
         self.sidebar = pn.Column(
             self.presets,
             pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
@@ -277,7 +277,7 @@ class Explorer(pn.viewable.Viewer):
         )
         main = pn.Column(
             header, self.message,
-            pn.Row(pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"), self.dynamics.tabs,
+            pn.Row(pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"), self.dynamics.panel,
                    sizing_mode="stretch_width"),
             self.note,
             pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),

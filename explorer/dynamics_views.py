@@ -16,6 +16,7 @@ import panel as pn
 
 from . import dynamics
 from .frame import Frame
+from .presets import NOTES
 from .state import ExplorerState
 
 hv.extension("bokeh", logo=False)
@@ -116,6 +117,9 @@ class DynamicsViews:
             dynamic=True, width=WIDTH + 20,  # a tab is rendered when opened: ~0.5 s of HoloViews each
         )
         self.tabs.param.watch(lambda e: self.update(), "active")
+        self.preset_text.object = NOTES.get(explorer.presets.value, "")
+        explorer.presets.param.watch(lambda e: setattr(self.preset_text, "object", NOTES.get(e.new, "")), "value")
+        self.panel = pn.Column(self.tabs, self.preset_text, width=WIDTH + 20)
         for w in (self.cursor, self.window, self.x_axis, self.y_axis):
             w.param.watch(lambda e: self.update(), "value")
 
