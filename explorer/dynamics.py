@@ -60,36 +60,44 @@ def _points(fp) -> tuple[np.ndarray, np.ndarray]:
     return rate[exists].astype(float), stable[exists]
 
 
-def phase_line(state: ExplorerState, u: float, around=()) -> dict:
-    """The drift per ms, ``P2 G(x) / dt`` (floor-clipped when rectifying), against the rate x.
+def drift(state: ExplorerState, u: float, x) -> np.ndarray:
+    """The noiseless change per ms of NEST's update at rate x (held for the delay), input level u:
+    ``(max(P1 x + P2 (mu + D(x)), floor) - x) / dt`` (the floor only when rectifying)."""
+    p = state.to_params()
+    x = np.asarray(x, float)
+    prop = model.propagators(state.tau, state.lambda_, state.dt)
+    D = autapse_drive(p, state.w_self, u, input_weight(state)).value(x, p)
+    after = float(prop.P1) * x + float(prop.P2) * (state.mu + D)
+    if state.rectify_output:
+        after = np.maximum(after, state.rectify_rate)
+    return (after - x) / state.dt
+
+
+def phase_line(state: ExplorerState, u: float) -> dict:
+    """The drift per ms (``drift``) against the rate x, around the fixed points.
+
+    Independent of sigma, the seed and the run: the trials at the cursor are drawn on it with
+    ``drift`` at their own rates.
 
     **Arguments:**
 
     - `state`: the explorer's state; `u`: the input level.
-    - `around`: rates that must be inside the shown range (the trials at the cursor).
 
     **Returns:**
 
     dict with `x`, `drift` (PHASE_POINTS,), fixed points `fixed` / `fixed_stable`, and arrows
     (`arrow_x`, `arrow_dir`: +1 rightwards, -1 leftwards).
     """
-    p = state.to_params()
     fixed, stable = _points(fpm.fixed_points(setting(state, u)))
-    span = np.concatenate([fixed, np.asarray(around, float), [0.0]])
-    span = span[np.isfinite(span)]
+    span = np.concatenate([fixed, [0.0]])
     lo, hi = span.min(), span.max()
-    pad = max(0.5, 0.25 * (hi - lo))
+    pad = max(1.0, 0.25 * (hi - lo))
     x = np.linspace(lo - pad, hi + pad, PHASE_POINTS)
-    prop = model.propagators(state.tau, state.lambda_, state.dt)
-    G = state.mu + autapse_drive(p, state.w_self, u, input_weight(state)).value(x, p) - state.lambda_ * x
-    after = float(prop.P1) * x + float(prop.P2) * (G + state.lambda_ * x)  # noiseless next value
-    if state.rectify_output:
-        after = np.maximum(after, state.rectify_rate)
-    drift = (after - x) / state.dt
+    dx = drift(state, u, x)
     ax = np.linspace(x[0], x[-1], 16)[1:-1]
-    ad = np.sign(np.interp(ax, x, drift))
+    ad = np.sign(np.interp(ax, x, dx))
     keep = ad != 0
-    return dict(x=x, drift=drift, fixed=fixed, fixed_stable=stable,
+    return dict(x=x, drift=dx, fixed=fixed, fixed_stable=stable,
                 fixed_drift=np.zeros_like(fixed), arrow_x=ax[keep], arrow_dir=ad[keep])
 
 

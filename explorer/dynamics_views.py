@@ -245,11 +245,9 @@ class DynamicsViews:
         if tab == "Phase line":
             u = dynamics.input_level_at(state, self.cursor.value)
             at = dynamics.trials_at(frame, self.cursor.value)
-            self._send("phase", dyn + (u, self.cursor.value, float(np.min(at)), float(np.max(at))),
-                       lambda: dynamics.phase_line(state, u, around=at))
-            phase = self.data["phase"]
+            self._send("phase", dyn + (u,), lambda: dynamics.phase_line(state, u))
             self._send("phase_dots", run + (self.cursor.value,),
-                       lambda: dict(rate=at, drift=np.interp(at, phase["x"], phase["drift"])))
+                       lambda: dict(rate=at, drift=dynamics.drift(state, u, at)))
         elif tab == "Hysteresis":
             self._send("branches", dyn, lambda: dynamics.branches(state))
             self._send("trajectory", run, lambda: dynamics.trajectory(state, frame))
