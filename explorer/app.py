@@ -233,7 +233,7 @@ class Explorer(pn.viewable.Viewer):
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
             self.note.object = html.escape(frame.theory_note)
             self.readouts.object = self._readout_table(frame)
-            self.dynamics.update(frame)
+            self.dynamics.schedule(frame)
         self.refreshes += 1
 
     def _readout_table(self, f: Frame) -> str:

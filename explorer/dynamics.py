@@ -51,7 +51,8 @@ def delivered_input(state: ExplorerState) -> np.ndarray:
 
 
 def setting(state: ExplorerState, u: float) -> fpm.Setting:
-    return fpm.setting(state.to_params(), state.w_self, state.delay_steps(state.self_delay), u,
+    # the state has Params' fields and was validated by its widgets' bounds: no Params to build
+    return fpm.setting(state, state.w_self, state.delay_steps(state.self_delay), u,
                        input_weight(state), state.dt)
 
 

@@ -103,7 +103,7 @@ def test_phase_curve_is_not_resent_when_sigma_moves(app):
 
 def test_tap_on_the_map_moves_both_sliders(app):
     _show(app, "Regime map")
-    app.dynamics.tap.event(x=0.7504, y=-0.2)
+    app.dynamics._on_tap(x=0.7504, y=-0.2)  # what a Tap event on the map calls
     assert app.state.w_self == pytest.approx(0.75) and app.state.mu == pytest.approx(-0.2)
     assert app.widgets["w_self"].value == pytest.approx(0.75)
 
