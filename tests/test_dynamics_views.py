@@ -115,3 +115,31 @@ def test_equal_map_axes_are_refused_and_nothing_changes(app):
     assert app.message.visible and "twice" in app.message.object
     assert app.dynamics.data["map"] is before
     app.dynamics.y_axis.value = "mu"
+
+
+@pytest.mark.parametrize("settings", [
+    dict(lambda_=0.0, beta=20.0, g=5.0, w_self=5.0, mu=5.0),
+    dict(lambda_=0.0, beta=-20.0, g=-5.0, w_self=-5.0, mu=-5.0, input_kind="none"),
+    dict(tau=0.1, dt=1.0, beta=20.0, w_self=-5.0, self_delay=20.0, g=5.0, theta=-5.0),
+    dict(beta=0.0, g=0.0, rectify_output=True, rectify_rate=5.0, mult_coupling=True, input_weight=-5.0),
+    dict(linear_summation=False, w_self=5.0, beta=20.0, g=5.0, sigma=0.0, amplitude=-10.0),
+])
+def test_no_nan_or_infinity_reaches_a_plot_at_extreme_settings(settings):
+    a = Explorer()
+    a.apply(duration=200.0, **settings)
+    assert not a.message.visible, a.message.object
+    for tab in TABS:
+        _show(a, tab)
+    gaps = {("branches", "stable"), ("branches", "unstable"), ("distribution", "pdf")}  # NaN = draw nothing
+    for view, data in a.dynamics.data.items():
+        for column, value in data.items():
+            if isinstance(value, str):
+                continue
+            arr = np.asarray(value, float)
+            assert not np.isinf(arr).any(), (view, column)
+            if (view, column) not in gaps:
+                assert np.isfinite(arr).all(), (view, column, arr)
+    for name, src in a.dynamics.src.items():  # what goes to the page
+        for column, value in src.data.items():
+            arr = np.asarray(value[0] if column == "image" else value, float)
+            assert not np.isinf(arr).any(), (name, column)
