@@ -17,6 +17,7 @@ import param
 
 from explorer import links
 from explorer.exports import export_card
+from explorer.dynamics_views import DynamicsViews
 from explorer.frame import Frame, FrameMaker
 from explorer.input_checks import input_warning
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
@@ -122,6 +123,7 @@ class Explorer(pn.viewable.Viewer):
                               description="Load a ready-made setting (the rest back to defaults)")
         self.presets.param.watch(lambda e: e.new in PRESETS and self.apply(**ExplorerState.preset(e.new)), "value")
         self.input_warning = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self.dynamics = DynamicsViews(self)
         self.sidebar = pn.Column(
             self.presets,
             pn.Card(*map(w, ["tau", "lambda_", "sigma", "mu"]), title="Neuron (NEST sigmoid_rate_ipn)", width=300),
@@ -293,6 +295,7 @@ class Explorer(pn.viewable.Viewer):
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
             self.note.object = html.escape(frame.theory_note)
             self.readouts.object = self._readout_table(frame)
+            self.dynamics.schedule(frame)
         self.refreshes += 1
         self._follow_presets()
         warning = input_warning(self.state)
@@ -350,7 +353,8 @@ class Explorer(pn.viewable.Viewer):
         )
         main = pn.Column(
             header, self.message, self.input_warning, self.address.box,
-            pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Bokeh(self.figures.rates, sizing_mode="stretch_width"), self.dynamics.panel,
+                   sizing_mode="stretch_width"),
             self.note,
             pn.pane.Bokeh(self.figures.noise, sizing_mode="stretch_width"),
             pn.Row(

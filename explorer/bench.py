@@ -12,6 +12,9 @@ received per update, and the cold start (server launch -> first plots drawn). Fi
 Two floors: stock Panel (its slider waits 50 ms on the server; Nagle's algorithm on) and the
 same page with the explorer's transport (its 5 ms slider, ``widgets.py``, and no Nagle wait,
 ``serving.py``). The ratio to the second is the explorer's own cost over the stack.
+
+The last view has a dynamics view on screen (the phase line tab, ``dynamics_views.py``): its
+clock stops when the phase line's data arrive, which come after the traces'.
 """
 
 from __future__ import annotations
@@ -161,6 +164,10 @@ def browser_views(args):
                  "value"),
                 ("explorer default (20 trials x 1 s)", "/app", "trials_source", "mu"),
                 ("explorer heavy (200 trials x 5 s)", "/app?n_trials=200&duration=5000", "trials_source", "mu"),
+                # The dynamics tab on screen (phase line), bistable autapse: mu moves the curve, so the
+                # clock stops when the phase line's data arrive (HoloViews DynamicMap via a Pipe).
+                ("dynamics: phase line shown (bistable autapse)",
+                 "/app?w_self=1&g=2&beta=6&theta=1&sigma=0.2&input_kind=none", "phase_source", "mu"),
             ]:
                 views[label] = View(*open_page(path, source), source, slider)
             per_round = -(-args.presses // args.rounds)

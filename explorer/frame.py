@@ -16,6 +16,7 @@ import numpy as np
 
 import model
 from model import theory
+from model.drive import gain_arguments
 
 from .budget import BUDGET
 from .state import ExplorerState
@@ -181,24 +182,13 @@ class FrameMaker:
             if d + 1 < n_steps:
                 carried[:, d + 1:] = trials[:, : n_steps - d - 1]
             events.append((carried, state.w_self, steps >= d))
-        if state.linear_summation:
-            def weighted_sum(keep):
-                total = np.zeros((1, n_steps))
-                for value, weight, arrived in events:
-                    if keep(weight):
-                        total = total + np.where(arrived, weight * value, 0.0)
-                return total
-            if state.mult_coupling:
-                arguments = [weighted_sum(lambda w: w >= 0), weighted_sum(lambda w: w < 0)]
-            else:
-                arguments = [weighted_sum(lambda w: True)]
-            lo = min(a.min() for a in arguments)
-            hi = max(a.max() for a in arguments)
-            return float(lo), float(hi), [float(a[:, -1].mean()) for a in arguments]
-        seen = [value[:, arrived] for value, _, arrived in events if arrived.any()]
+        arguments = gain_arguments(events, state.linear_summation, state.mult_coupling)
+        seen = [a[np.broadcast_to(arrived, a.shape)] for a, arrived in arguments]
+        seen = [v for v in seen if v.size]
         if not seen:
             return 0.0, 0.0, []
         lo = min(v.min() for v in seen)
         hi = max(v.max() for v in seen)
-        last = [float(value[:, -1].mean()) for value, _, arrived in events if arrived[-1]]
+        last = [float(np.mean(np.atleast_1d(a)[..., -1])) for a, arrived in arguments
+                if np.atleast_1d(arrived)[..., -1].all()]
         return float(lo), float(hi), last

@@ -50,7 +50,10 @@ PRESETS = {
         g=2.0, beta=6.0, theta=1.0, sigma=0.2, w_self=1.0, self_delay=1.0, input_kind="sine",
         amplitude=2.5, input_weight=1.0, period=500.0, onset=100.0, duration=2000.0),
     "Noise-driven switching": dict(
-        g=2.0, beta=6.0, theta=1.0, sigma=0.9, w_self=1.0, input_kind="none", duration=3000.0),
+        g=2.0, beta=6.0, theta=1.0, sigma=0.6, w_self=1.0, input_kind="none", duration=5000.0, n_trials=3),
+    "Oscillation (delayed inhibitory autapse)": dict(
+        tau=1.0, g=2.0, mu=0.5, beta=5.0, theta=-2.25, sigma=0.05, w_self=-1.5, self_delay=1.0,
+        input_kind="none", duration=200.0),
     "Rectified rate": dict(mu=-0.8, sigma=1.0, rectify_output=True, rectify_rate=0.0,
                            input_kind="pulse train", amplitude=3.0, period=200.0, width=50.0),
     "Integrator (lambda = 0)": dict(lambda_=0.0, sigma=0.5, mu=-0.5, input_kind="none"),

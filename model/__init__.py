@@ -5,7 +5,7 @@
     res = model.simulate(p, t_sim=200.0, dt=0.1, n_trials=100)
 """
 
-from . import generators, theory
+from . import drive, fixed_points, generators, regimes, theory
 from .gain import phi, phi_slope
 from .connections import Connection
 from .inputs import ExternalInput
@@ -20,5 +20,5 @@ from .state import State
 __all__ = [
     "Connection", "DesignedInput", "ExternalInput", "FrozenNoise", "delay_steps_for", "Network", "Params", "Propagators", "SimulationResult", "State",
     "draw_xi", "float_dtype", "n_steps_for", "phi", "phi_slope", "propagators", "simulate",
-    "theory", "to_pynest", "trace_count",
+    "theory", "to_pynest", "trace_count", "drive", "fixed_points", "generators", "regimes",
 ]

@@ -13,6 +13,8 @@ Then a fresh-compile-per-run baseline (what an implementation that re-traces eve
 NEST 3.10's median re-run after the same change as "cached", and the ratio NEST / ours
 (cached). Figures only; no assertion.
 
+Last, a 200 x 200 regime map (model/regimes.py): first call and median re-run.
+
 Options: --quick (skip the two biggest NEST runs), --no-nest, --reps N.
 """
 
@@ -154,17 +156,44 @@ def bench_nest(work: Workload, reps):
     return _median_ms(run, reps)
 
 
+def bench_regime_map(reps, n=200):
+    """A regime map of n x n cells (w_self x mu around the bistable switch): first call, median
+    re-run with moved values and axes, and the recompiles those caused (0 expected)."""
+    from .fixed_points import setting
+    from .regimes import regime_map
+    st = setting(model.Params(g=2.0, beta=6.0, theta=1.0), 1.0, 10, 0.0, 1.0, DT)
+    xs, ys = np.linspace(-5, 5, n), np.linspace(-5, 5, n)
+    t0 = time.perf_counter()
+    jax.block_until_ready(regime_map(st, "w_self", xs, "mu", ys))
+    first = 1e3 * (time.perf_counter() - t0)
+    before = model.trace_count()
+    axes = [("w_self", "mu"), ("beta", "theta"), ("self_delay", "w_self"), ("input", "g")]
+
+    def run(i):
+        x_axis, y_axis = axes[i % len(axes)]
+        return regime_map(st._replace(tau=st.tau + i), x_axis, xs + 0.01 * i, y_axis, ys + 0.1)
+
+    median = _median_ms(run, reps)
+    return first, median, model.trace_count() - before
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip NEST for the two biggest workloads")
     ap.add_argument("--no-nest", action="store_true", help="do not run NEST")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--nest-workload", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--regime-map-only", action="store_true", help="only the regime map figure")
     args = ap.parse_args(argv)
     if args.nest_workload is not None:
         work = WORKLOADS[args.nest_workload]
         reps = max(3, args.reps // 2) if work.big else args.reps
         print(json.dumps({"nest_ms": bench_nest(work, reps)}))
+        return
+    if args.regime_map_only:
+        first, median, recompiles = bench_regime_map(args.reps)
+        print(f"regime map 200 x 200 (model/regimes.py), dtype {model.float_dtype()}: first call {first:.0f} ms, "
+              f"re-run with new values and axes {median:.1f} ms (target <= 100 ms), recompiles {recompiles}")
         return
     have_nest = not args.no_nest and importlib.util.find_spec("nest") is not None
     print(f"JAX {jax.__version__} on {jax.devices()[0].device_kind} ({jax.default_backend()}), "
@@ -200,6 +229,9 @@ def main(argv=None):
         print(line(r))
     print(f"\n100 x 10k, fresh compile per run: {fresh:.0f} ms -> ours (cached noise) is "
           f"{fresh / cached_100:.0f}x faster")
+    first, median, recompiles = bench_regime_map(args.reps)
+    print(f"regime map 200 x 200 (model/regimes.py): first call {first:.0f} ms, re-run with new values "
+          f"and axes {median:.1f} ms (target <= 100 ms), recompiles {recompiles}")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .drive import autapse_drive
 from .gain import phi, phi_slope
 from .params import Params
 from .propagators import propagators
@@ -130,23 +131,18 @@ def fixed_points(p: Params, w_self: float, input_rate: float = 0.0, input_weight
     if any(v.ndim for v in scalars.values()):
         raise ValueError("fixed_points needs scalar parameters (one unit)")
     lam, mu, g, beta, theta = (float(scalars[f]) for f in ("lambda_", "mu", "g", "beta", "theta"))
-    linear, mult = bool(scalars["linear_summation"]), bool(scalars["mult_coupling"])
+    drive_params = Params(g=g, beta=beta, theta=theta)
 
-    def gain(h):  # in float64 whatever JAX's mode: roots and slopes need the digits
-        with np.errstate(over="ignore"):
-            return g / (1.0 + np.exp(-beta * (h - theta)))
+    # The drive as every caller computes it (model/drive.py), in NumPy float64 whatever JAX's
+    # mode: roots and slopes need the digits.
+    drive_x = autapse_drive(Params(**{f: scalars[f] for f in ("g", "beta", "theta", "linear_summation",
+                                                                "mult_coupling")}),
+                            float(w_self), float(input_rate), float(input_weight))
 
     def residual(x):
-        """mu + D(x) - lambda x, D as in step.summed_drive for the events (x, w_self), (input)."""
-        x = np.asarray(x, float)
-        events = [(x, w_self), (np.full_like(x, input_rate), input_weight)]
-        if not linear:
-            d = sum(w * gain(v) for v, w in events)
-        else:
-            ex = sum(w * v for v, w in events if w >= 0)
-            inh = sum(w * v for v, w in events if w < 0)
-            d = gain(ex) + gain(inh) if mult else gain(ex + inh)
-        return mu + d - lam * x
+        """mu + D(x) - lambda x."""
+        with np.errstate(over="ignore"):
+            return mu + drive_x.value(np.asarray(x, float), drive_params) - lam * x
 
     if window is None:
         if lam > 0:

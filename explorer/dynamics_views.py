@@ -1,0 +1,307 @@
+"""The four dynamics views, in Bokeh figures fed through named sources, in tabs.
+
+First built as HoloViews ``DynamicMap``s fed by ``Pipe`` streams (as the issue asked): measured
+in-process on the 2-core machine, one ``Pipe.send`` re-rendered the phase line's overlay in
+~440 ms (``holoviews/plotting/bokeh/element.py: update_frame``), and a mu slider with the phase
+line on screen took 635 ms per refresh instead of ~5 ms; in Chromium the default view's p95
+went from ~45 ms to 1,247 ms. So, as the issue allows, these views are plain Bokeh: built once,
+then only their sources' columns change (``views.send``), like the traces.
+
+Each view keeps a key of what its data depends on and sends only when that key changes (the
+regime map ignores the seed, the trials, sigma and its own axes' values; the phase line's curve
+ignores sigma and the run). Only the tab on screen is fed; the others when they are opened. A
+tap on the regime map moves both of its parameters' sliders (through ``Explorer.apply``, so it
+is validated all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import panel as pn
+from bokeh.events import Tap
+from bokeh.models import ColumnDataSource, LinearColorMapper, Span
+from bokeh.plotting import figure
+
+from . import dynamics
+from .frame import Frame
+from .presets import NOTES
+from .state import ExplorerState
+from .views import send
+
+_warm = {"started": False, "ready": threading.Event(), "waiting": [], "lock": threading.Lock()}
+
+
+def warm_up() -> None:
+    """Compile the fixed-point programs once per process, off the event loop (JAX releases the
+    GIL). Measured on the 2-core machine: the first scalar fixed-point call ~5 s, branches ~12 s
+    and the regime map ~8 s of compilation; served sessions show their dynamics views when it is
+    done instead of blocking the page (and every other session) meanwhile."""
+    with _warm["lock"]:
+        if _warm["started"]:
+            return
+        _warm["started"] = True
+
+    def run():
+        try:
+            state = ExplorerState()
+            dynamics.phase_line(state, 0.0)
+            dynamics.branches(state)
+            dynamics.regime_map(state, "w_self", "mu", 0.0)
+        finally:
+            with _warm["lock"]:
+                _warm["ready"].set()
+                waiting, _warm["waiting"] = _warm["waiting"], []
+            for doc, callback in waiting:
+                try:
+                    doc.add_next_tick_callback(callback)  # Bokeh's one thread-safe entry
+                except Exception:  # noqa: BLE001  a session closed meanwhile: nothing to feed
+                    pass
+
+    threading.Thread(target=run, daemon=True, name="dynamics-warm-up").start()
+
+
+def _when_compiled(doc, callback) -> bool:
+    """True when the programs are compiled; otherwise queue ``callback`` on ``doc`` for then."""
+    with _warm["lock"]:
+        if _warm["ready"].is_set():
+            return True
+        _warm["waiting"].append((doc, callback))
+        return False
+
+
+REGIME_COLORS = ["#c0392b", "#6b8fb5", "#f2a541", "#9b9b9b"]  # oscillates, one, two, drifts
+WIDTH, HEIGHT = 430, 330
+TABS = ("Phase line", "Hysteresis", "Distribution", "Regime map")
+
+
+def _figure(title, x_label, y_label, **kw):
+    fig = figure(width=WIDTH, height=HEIGHT, title=title, x_axis_label=x_label, y_axis_label=y_label,
+                 tools="pan,wheel_zoom,reset,save", **kw)
+    fig.toolbar.logo = None
+    fig.title.text_font_size = "13px"
+    fig.title.text_color = "#33415c"
+    return fig
+
+
+def _source(name, *columns):
+    return ColumnDataSource({c: np.zeros(0, np.float32) for c in columns}, name=name)
+
+
+def _joined_rows(u, rows):
+    """Rows (k, n) over x = u as one line with NaN breaks (one glyph, one array per column)."""
+    k = rows.shape[0]
+    x = np.concatenate([np.broadcast_to(u, rows.shape), np.full((k, 1), np.nan)], 1).ravel()
+    y = np.concatenate([rows, np.full((k, 1), np.nan)], 1).ravel()
+    return x, y
+
+
+class DynamicsViews:
+    """The dynamics tabs of one session; `update` is called after each refresh."""
+
+    def __init__(self, explorer):
+        self.explorer = explorer
+        state = explorer.state
+        warm_up()
+        self.cursor = pn.widgets.FloatSlider(name="time cursor (ms)", start=0.0, end=state.t_sim(),
+                                             value=state.t_sim(), step=state.dt, width=260)
+        self.window = pn.widgets.RangeSlider(name="distribution window (ms)", start=0.0, end=state.t_sim(),
+                                             value=(state.t_sim() / 2, state.t_sim()), step=state.dt, width=260)
+        self.x_axis = pn.widgets.Select(name="map x", options=list(dynamics.MAP_AXES), value="w_self", width=120)
+        self.y_axis = pn.widgets.Select(name="map y", options=list(dynamics.MAP_AXES), value="mu", width=120)
+        self._keys = {}
+        self.sent = {k: 0 for k in
+                     ("phase", "phase_dots", "branches", "trajectory", "distribution", "map", "map_here")}
+        self.data = {}
+        self.preset_text = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["preset-text"])
+
+        self.phase = _figure("Phase line at the cursor", "rate", "drift (rate / ms)")
+        self.phase.add_layout(Span(location=0, dimension="width", line_color="#999999", line_width=1))
+        self.src = {
+            "phase": _source("phase_source", "x", "drift"),
+            "arrows": _source("arrow_source", "x", "y", "angle"),
+            "stable": _source("stable_source", "x", "y"),
+            "unstable": _source("unstable_source", "x", "y"),
+            "dots": _source("phase_trials_source", "x", "y"),
+            "branch_stable": _source("branch_stable_source", "u", "rate"),
+            "branch_unstable": _source("branch_unstable_source", "u", "rate"),
+            "folds": _source("fold_source", "u", "rate"),
+            "trajectory": _source("trajectory_source", "u", "rate"),
+            "hist": _source("histogram_source", "left", "right", "density"),
+            "pdf": _source("pdf_source", "x", "pdf"),
+            "map": ColumnDataSource({"image": [np.zeros((2, 2), np.float32)], "x": [0.0], "y": [0.0],
+                                     "dw": [1.0], "dh": [1.0]}, name="map_source"),
+            "here": _source("map_here_source", "x", "y"),
+        }
+        src = self.src
+        self.phase.line("x", "drift", source=src["phase"], line_color="#0b3d6e", line_width=2, legend_label="drift")
+        self.phase.scatter("x", "y", source=src["arrows"], marker="triangle", angle="angle", size=9,
+                           color="#f2a541")
+        self.phase.scatter("x", "y", source=src["stable"], size=12, color="#0b3d6e", legend_label="stable")
+        self.phase.scatter("x", "y", source=src["unstable"], size=12, fill_color="white", line_color="#0b3d6e",
+                           line_width=2, legend_label="unstable")
+        self.phase.scatter("x", "y", source=src["dots"], size=6, color="#c0392b", alpha=0.6,
+                           legend_label="trials at cursor")
+
+        self.hyst = _figure("Fixed points vs input level", "input level", "rate")
+        self.hyst.line("u", "rate", source=src["trajectory"], line_color="#f2a541", alpha=0.8, line_width=1.2,
+                       legend_label="trial 1")
+        self.hyst.line("u", "rate", source=src["branch_stable"], line_color="#0b3d6e", line_width=2.5,
+                       legend_label="stable")
+        self.hyst.line("u", "rate", source=src["branch_unstable"], line_color="#0b3d6e", line_dash="dashed",
+                       line_width=1.5, legend_label="unstable")
+        self.hyst.scatter("u", "rate", source=src["folds"], marker="diamond", size=13, color="#c0392b",
+                          legend_label="folds")
+
+        self.dist = _figure("Rate distribution over the window", "rate", "density")
+        self.dist.quad(left="left", right="right", top="density", bottom=0, source=src["hist"],
+                       fill_color="#6b8fb5", line_color="white")
+        self.dist.line("x", "pdf", source=src["pdf"], line_color="#c0392b", line_dash="dashed", line_width=2,
+                       legend_label="exact")
+
+        self.map = _figure("Regimes (click: go there)", "self weight", "mu")
+        mapper = LinearColorMapper(palette=REGIME_COLORS, low=-0.5, high=3.5)
+        self.map.image(image="image", x="x", y="y", dw="dw", dh="dh", source=src["map"], color_mapper=mapper)
+        self.map.scatter("x", "y", source=src["here"], marker="x", size=16, color="black", line_width=3)
+        self.map.on_event(Tap, lambda event: self._on_tap(x=event.x, y=event.y))
+        for fig in (self.phase, self.hyst, self.dist):
+            fig.legend.location = "top_left"
+            fig.legend.background_fill_alpha = 0.6
+            fig.legend.label_text_font_size = "10px"
+
+        pane = lambda fig: pn.pane.Bokeh(fig)  # noqa: E731
+        self.tabs = pn.Tabs(
+            (TABS[0], pn.Column(pane(self.phase), self.cursor)),
+            (TABS[1], pane(self.hyst)),
+            (TABS[2], pn.Column(pane(self.dist), self.window)),
+            (TABS[3], pn.Column(pane(self.map), pn.Row(self.x_axis, self.y_axis))),
+            width=WIDTH + 20,
+        )
+        self.tabs.param.watch(lambda e: self.update(), "active")
+        self.preset_text.object = NOTES.get(explorer.presets.value, "")
+        explorer.presets.param.watch(lambda e: setattr(self.preset_text, "object", NOTES.get(e.new, "")), "value")
+        self.panel = pn.Column(self.tabs, self.preset_text, width=WIDTH + 20)
+        for w in (self.cursor, self.window, self.x_axis, self.y_axis):
+            w.param.watch(lambda e: self.update(), "value")
+
+    def _show(self, name, d):
+        """Put view ``name``'s data ``d`` into its sources (only changed columns go out)."""
+        src = self.src
+        if name == "phase":
+            send(src["phase"], {"x": d["x"], "drift": d["drift"]})
+            st = d["fixed_stable"]
+            send(src["stable"], {"x": d["fixed"][st], "y": d["fixed_drift"][st]})
+            send(src["unstable"], {"x": d["fixed"][~st], "y": d["fixed_drift"][~st]})
+            send(src["arrows"], {"x": d["arrow_x"], "y": np.zeros_like(d["arrow_x"]),
+                                 "angle": -np.pi / 2 * d["arrow_dir"]})
+        elif name == "phase_dots":
+            send(src["dots"], {"x": d["rate"], "y": d["drift"]})
+        elif name == "branches":
+            u, r = _joined_rows(d["u"], d["stable"])
+            send(src["branch_stable"], {"u": u, "rate": r})
+            u, r = _joined_rows(d["u"], d["unstable"])
+            send(src["branch_unstable"], {"u": u, "rate": r})
+            send(src["folds"], {"u": d["fold_u"], "rate": d["fold_rate"]})
+        elif name == "trajectory":
+            send(src["trajectory"], {"u": d["u"], "rate": d["rate"]})
+        elif name == "distribution":
+            send(src["hist"], {"left": d["left"], "right": d["right"], "density": d["density"]})
+            send(src["pdf"], {"x": d["x"], "pdf": d["pdf"]})
+        elif name == "map":
+            xs, ys = d["xs"], d["ys"]
+            dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+            src["map"].data = {"image": [d["regime"].astype(np.float32)], "x": [xs[0] - dx / 2],
+                               "y": [ys[0] - dy / 2], "dw": [xs[-1] - xs[0] + dx], "dh": [ys[-1] - ys[0] + dy]}
+            self.map.xaxis.axis_label, self.map.yaxis.axis_label = d["x_label"], d["y_label"]
+            self.map.x_range.start, self.map.x_range.end = xs[0] - dx / 2, xs[-1] + dx / 2
+            self.map.y_range.start, self.map.y_range.end = ys[0] - dy / 2, ys[-1] + dy / 2
+        elif name == "map_here":
+            send(src["here"], {"x": [d["here"][0]], "y": [d["here"][1]]})
+
+    # -- feeding ----------------------------------------------------------------------
+    def _send(self, name, key, make):
+        """Send ``make()`` to the pipe ``name`` unless ``key`` is what was sent last."""
+        if self._keys.get(name) == key:
+            return
+        data = make()
+        self._keys[name] = key
+        self.data[name] = data
+        self.sent[name] += 1
+        self._show(name, data)
+
+    def _on_tap(self, x=None, y=None, **_):
+        if x is None or y is None:
+            return
+        values = {}
+        for axis, v in ((self.x_axis.value, x), (self.y_axis.value, y)):
+            field = dynamics.MAP_AXES[axis][0]
+            lo, hi = self.explorer.state.param[field].bounds
+            values[field] = float(np.clip(round(v, 3), lo, hi))
+        self.explorer.apply(**values)
+
+    def schedule(self, frame: Frame) -> None:
+        """Feed the views after the traces have gone out: served, on the next tick of the
+        session's loop (so the time-trace path pays nothing for them); in-process, now."""
+        doc = self.explorer._server_doc()
+        if doc is None:
+            self.update(frame)
+            return
+        self._pending = frame
+        if not getattr(self, "_scheduled", False):
+            self._scheduled = True
+
+            def run():
+                self._scheduled = False
+                with pn.io.hold(doc):
+                    self.update(self._pending)
+            doc.add_next_tick_callback(run)
+
+    def update(self, frame: Frame | None = None) -> None:
+        """Feed the tab on screen with what changed (called after every refresh)."""
+        state: ExplorerState = self.explorer.state
+        frame = frame or self.explorer.frame
+        if frame is None:
+            return
+        doc = self.explorer._server_doc()
+        if doc is not None and not _when_compiled(doc, lambda: self.update()):
+            return  # served, still compiling: fed when the warm-up is done
+        t_sim = state.t_sim()
+        for w in (self.cursor, self.window):
+            if w.end != t_sim:
+                w.end, w.step = t_sim, state.dt
+                w.value = t_sim if w is self.cursor else (t_sim / 2, t_sim)
+        settings = state.settings()
+        # what the fixed points depend on: everything but noise, run size and the seed
+        dyn = tuple(v for k, v in sorted(settings.items()) if k not in ("sigma", "seed", "n_trials"))
+        run = (id(frame),)
+        tab = TABS[self.tabs.active]
+        if tab == "Phase line":
+            u = dynamics.input_level_at(state, self.cursor.value)
+            at = dynamics.trials_at(frame, self.cursor.value)
+            self._send("phase", dyn + (u,), lambda: dynamics.phase_line(state, u))
+            self._send("phase_dots", run + (self.cursor.value,),
+                       lambda: dict(rate=at, drift=dynamics.drift(state, u, at)))
+        elif tab == "Hysteresis":
+            self._send("branches", dyn, lambda: dynamics.branches(state))
+            self._send("trajectory", run, lambda: dynamics.trajectory(state, frame))
+        elif tab == "Distribution":
+            self._send("distribution", run + tuple(self.window.value),
+                       lambda: dynamics.distribution(state, frame, self.window.value))
+        else:
+            u = dynamics.input_level_at(state, self.cursor.value)
+            axes = (self.x_axis.value, self.y_axis.value)
+            on_axes = {dynamics.MAP_AXES[a][0] for a in axes if a in dynamics.MAP_AXES}
+            # the map does not depend on the values of its own axes, nor on the run's length
+            dyn = tuple(v for k, v in sorted(settings.items())
+                        if k not in ("sigma", "seed", "n_trials", "duration") and k not in on_axes)
+            try:
+                data = dynamics.regime_map(state, *axes, u) if self._keys.get("map") != dyn + axes + (u,) else None
+            except ValueError as err:
+                self.explorer.show_message(str(err))
+                return
+            if data is not None:
+                data["x_label"], data["y_label"] = (dynamics.MAP_AXES[a][1] for a in axes)
+                self._send("map", dyn + axes + (u,), lambda: data)
+            here = tuple(float(getattr(state, dynamics.MAP_AXES[a][0])) for a in axes)
+            self._send("map_here", here, lambda: dict(here=here))
