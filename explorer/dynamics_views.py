@@ -104,12 +104,12 @@ class DynamicsViews:
         self.explorer = explorer
         state = explorer.state
         warm_up()
-        self.cursor = pn.widgets.FloatSlider(name="time cursor (ms)", start=0.0, end=state.t_sim(),
+        self.cursor = pn.widgets.FloatSlider(label="time cursor (ms)", start=0.0, end=state.t_sim(),
                                              value=state.t_sim(), step=state.dt, width=260)
-        self.window = pn.widgets.RangeSlider(name="distribution window (ms)", start=0.0, end=state.t_sim(),
+        self.window = pn.widgets.RangeSlider(label="distribution window (ms)", start=0.0, end=state.t_sim(),
                                              value=(state.t_sim() / 2, state.t_sim()), step=state.dt, width=260)
-        self.x_axis = pn.widgets.Select(name="map x", options=list(dynamics.MAP_AXES), value="w_self", width=120)
-        self.y_axis = pn.widgets.Select(name="map y", options=list(dynamics.MAP_AXES), value="mu", width=120)
+        self.x_axis = pn.widgets.Select(label="map x", options=list(dynamics.MAP_AXES), value="w_self", width=120)
+        self.y_axis = pn.widgets.Select(label="map y", options=list(dynamics.MAP_AXES), value="mu", width=120)
         self._keys = {}
         self.sent = {k: 0 for k in
                      ("phase", "phase_dots", "branches", "trajectory", "distribution", "map", "map_here")}

@@ -200,17 +200,30 @@ def test_envelope_never_thinner_than_the_band():
         assert hi[0] == hi[1] == (mid[a:b + 1] + 1.0).max()
 
 
+class _Queue(list):
+    # What ``pn.io.hold(doc)`` reads and resets on a document's callback manager: nothing held.
+    hold_value = None
+    _held_events = None
+    _hold = None
+
+
 class FakeDoc:
     """Stands in for a served document: queues next-tick callbacks instead of running them."""
 
     def __init__(self):
-        self.callbacks = []
+        self.callbacks = _Queue()
+
+    def hold(self, policy="combine"):
+        pass
+
+    def unhold(self):
+        pass
 
     def add_next_tick_callback(self, callback):
         self.callbacks.append(callback)
 
     def run_pending(self):
-        pending, self.callbacks = self.callbacks, []
+        pending, self.callbacks = self.callbacks, _Queue()
         for callback in pending:
             callback()
 
@@ -369,7 +382,8 @@ def test_a_built_session_is_frozen_out_of_full_sweeps(monkeypatch):
 
     import panel as pn
 
-    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: object()))  # as under panel serve
+    doc = FakeDoc()
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))  # as under panel serve
     try:
         view = create_app()
         figures = [pane.object for pane in view.select(pn.pane.Bokeh)]  # built with the session
