@@ -59,11 +59,14 @@ def warm_up() -> None:
                 except Exception:  # noqa: BLE001  a session closed meanwhile: nothing to feed
                     pass
 
-    threading.Thread(target=run, daemon=True, name="dynamics-warm-up").start()
+    # Not a daemon: a daemon thread killed inside XLA's compiler when Python exits aborts the
+    # process (seen: "terminate called ... FATAL: exception not rethrown", exit status 134).
+    threading.Thread(target=run, name="dynamics-warm-up").start()
 
 
 def _when_compiled(doc, callback) -> bool:
     """True when the programs are compiled; otherwise queue ``callback`` on ``doc`` for then."""
+    warm_up()
     with _warm["lock"]:
         if _warm["ready"].is_set():
             return True
@@ -103,7 +106,8 @@ class DynamicsViews:
     def __init__(self, explorer):
         self.explorer = explorer
         state = explorer.state
-        warm_up()
+        if explorer._server_doc() is not None:
+            warm_up()  # served: compile before the first tab is opened; in-process, on first use
         self.cursor = pn.widgets.FloatSlider(label="time cursor (ms)", start=0.0, end=state.t_sim(),
                                              value=state.t_sim(), step=state.dt, width=260)
         self.window = pn.widgets.RangeSlider(label="distribution window (ms)", start=0.0, end=state.t_sim(),
