@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .compiles import note_trace, trace_count  # noqa: F401  (trace_count is public API)
+from .delayed import initial_history, run_delayed
 from .gain import phi
 from .inputs import ExternalInput
 from .moments import moments_from_sums, moments_over_trials, shifted_sums
@@ -345,6 +346,20 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
     split = lambda w: (jnp.where(w >= 0, w, 0.0), jnp.where(w < 0, w, 0.0))  # noqa: E731
     inst = None if w_inst is None else split(w_inst)
     dlyd = None if w_delayed is None else split(w_delayed)
+    if dlyd is not None:  # the delay line updated in place, all trials together (delayed.py)
+        in_loop = n_recorded < n_trials
+        y_start = split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
+        history = split_trials(initial_history(history_steps, n_trials, n_units, y0.dtype), mesh, 1)
+        out = run_delayed(
+            y_start, history, 0, xi, ext_ex, ext_in, inst, dlyd, delays,
+            lambda y, xi_n, ex, inh: nest_step(y, xi_n, *summed_drive(ex, inh, p), p, prop),
+            lambda pre, w_ex, w_in: _network_buffers(pre, w_ex, w_in, p, uniform_gain),
+            (lambda y: (y[:n_recorded], *shifted_sums(y, 0))) if in_loop else None,
+            (p.g[0], p.beta[0], p.theta[0], p.linear_summation) if uniform_gain else None)[0]
+        if in_loop:
+            recorded, *sums = out
+            return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
+        return jnp.swapaxes(out, 0, 1), drawn, None
     n_hist = max(history_steps, 1)
     senders = jnp.arange(n_units)
 
