@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .compiles import note_trace, trace_count  # noqa: F401  (trace_count is public API)
-from .delayed import initial_history, run_delayed
+from .delayed import initial_history, run_network
 from .gain import phi
 from .inputs import ExternalInput
 from .moments import moments_from_sums, moments_over_trials, shifted_sums
@@ -350,12 +350,10 @@ def _simulate_traced(p, dt, y0, w_inst, w_delayed, delays, external, noise_sourc
         in_loop = n_recorded < n_trials
         y_start = split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
         history = split_trials(initial_history(history_steps, n_trials, n_units, y0.dtype), mesh, 1)
-        out = run_delayed(
-            y_start, history, 0, xi, ext_ex, ext_in, inst, dlyd, delays,
-            lambda y, xi_n, ex, inh: nest_step(y, xi_n, *summed_drive(ex, inh, p), p, prop),
+        out = run_network(
+            p, prop, uniform_gain, y_start, history, 0, xi, ext_ex, ext_in, inst, dlyd, delays,
             lambda pre, w_ex, w_in: _network_buffers(pre, w_ex, w_in, p, uniform_gain),
-            (lambda y: (y[:n_recorded], *shifted_sums(y, 0))) if in_loop else None,
-            (p.g[0], p.beta[0], p.theta[0], p.linear_summation) if uniform_gain else None)[0]
+            (lambda y: (y[:n_recorded], *shifted_sums(y, 0))) if in_loop else None)[0]
         if in_loop:
             recorded, *sums = out
             return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
