@@ -10,14 +10,16 @@ the ring, and only then reads, from the ring just written, what step ``n + 1`` w
 (read ``y_pre[n - d]``, then write ``y_pre[n]``, as a straightforward step does) makes XLA
 copy the whole ring every step, because the read of the old ring could be scheduled after
 the write. Measured with an autapse, 1000 trials x 20,000 steps, ring of 200 steps, float32,
-this 2-core CPU under a load of ~8 (other jobs): read-then-write, one scan per trial under
-``vmap`` (the former path) 3689 ms; read-then-write, trials together 1794 ms;
-write-then-read 125 ms; the same shape uncoupled (no ring at all) 108 ms.
+this 2-core CPU under a load of ~8 (other jobs): the former path (one scan per trial under
+``vmap``, read-then-write) 3689 ms through ``simulate``; on a stripped-down step (one phi, no
+parameters as data), trials together: read-then-write 1794 ms, write-then-read 125 ms, the
+same shape uncoupled (no ring) 108 ms. Through ``simulate`` the rates are then returned
+trial-major, a transpose of the whole output (scan alone 148 ms; with the transpose 223-366
+ms, in other runs); ``python -m model.bench`` prints the end-to-end figure.
 
 Blocks of ``d`` steps (inside one, every delayed input is already known, so its gains could be
 computed vectorised) would need a block length fixed at compile time and ``<=`` the
-smallest delay, which is one step on the explorer's slider; with the ring in place the step
-already costs about what an uncoupled step costs, so there is little left for blocks to save.
+smallest delay, which is one step on the explorer's slider; not tried.
 
 Continuation: the delay line comes in and goes out in chronological order
 (``history[j] = y_pre[steps_run - history_steps + j]``), together with ``steps_run``, the
@@ -58,8 +60,9 @@ def run_delayed(y0, history, steps_run, xi, ext_ex, ext_in, inst, dlyd, delays, 
     - `buffers_fn`: `(pre_rate, w_ex, w_in) -> (ex, inh)` for one trial, as
       `simulate._network_buffers`; `pre_rate` is (n_units,) or (n_units, n_units).
     - `shared_gain`: None, or `(g, beta, theta, linear_summation)`, the gain's three as scalars
-      (every unit has the same gain) and linear_summation per unit, (n_units,): then the sums over senders of all trials are one
-      matrix product per step instead of one per trial.
+      (every unit has the same gain) and linear_summation per unit, (n_units,), or True for
+      all: then the sums over senders of all trials are one matrix product per step instead
+      of one per trial.
     - `in_loop_sums`: None to return every step's rates, or `y -> outputs` per step (e.g.
       the recorded trials and the sums for the moments) to return those instead.
 
