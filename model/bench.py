@@ -9,6 +9,7 @@ first call (trace + compile + run) and the median re-run after a parameter chang
 * "cached, tau moved": frozen noise, tau moved too, so the noise is filtered again (every trial);
 * "drawn": noise drawn anew.
 
+The autapse row runs every unit with a delayed connection onto itself (``model/delayed.py``).
 Then a fresh-compile-per-run baseline (what an implementation that re-traces every run pays),
 NEST 3.10's median re-run after the same change as "cached", and the ratio NEST / ours
 (cached). Figures only; no assertion.
@@ -58,6 +59,7 @@ class Workload:
     record: int | None = None  # trials recorded (None: all)
     big: bool = False  # skipped for NEST with --quick
     rectify: bool = False  # rectify_output at 0: the update is no longer linear
+    autapse: bool = False  # each unit drives itself through a delayed connection (w 1, 1 ms)
 
 
 WORKLOADS = [
@@ -66,7 +68,10 @@ WORKLOADS = [
     Workload("100 x 10k, rectified", 100, 10_000, rectify=True),
     Workload("10k x 10k (100 recorded)", 10_000, 10_000, record=100, big=True),
     Workload("1000-unit dense recurrent x 2k", 1, 2_000, units=1000, recurrent=True, big=True),
+    Workload("1000 x 20k, autapse", 1000, 20_000, autapse=True),
 ]
+AUTAPSE_DELAY_STEPS = 10  # 1 ms at dt = 0.1 ms
+AUTAPSE_HISTORY_STEPS = 200  # the explorer's delay line (20 ms): the delay moves without recompiling
 
 
 def _params(i, move_tau=False, rectify=False):
@@ -83,6 +88,9 @@ def bench_ours(work: Workload, reps):
         params = _params(i, move_tau, work.rectify)
         if recurrent:
             return model.Network(params, n_units=units, w_delayed=w, delay_steps=1)
+        if work.autapse:
+            return model.Network(params, n_units=units, w_delayed=np.eye(units), delay_steps=AUTAPSE_DELAY_STEPS,
+                                 history_steps=AUTAPSE_HISTORY_STEPS)
         return model.Network(params, n_units=units)
 
     xi = model.FrozenNoise.draw(0, n_trials=trials, n_steps=steps, n_units=units)
@@ -145,6 +153,9 @@ def bench_nest(work: Workload, reps):
         w = rng.normal(0.0, 1.0 / np.sqrt(units), (units, units))
         nest.Connect(pop, pop, "all_to_all",
                      {"synapse_model": "rate_connection_delayed", "weight": w, "delay": DT})
+    if work.autapse:
+        nest.Connect(pop, pop, "one_to_one", {"synapse_model": "rate_connection_delayed", "weight": 1.0,
+                                              "delay": AUTAPSE_DELAY_STEPS * DT})
     mm = nest.Create("multimeter", params={"record_from": ["rate"], "interval": DT})
     nest.Connect(mm, pop[: min(n, record or n)])
     nest.Simulate(steps * DT)  # warm-up (first run allocates buffers)
@@ -229,6 +240,10 @@ def main(argv=None):
         print(line(r))
     print(f"\n100 x 10k, fresh compile per run: {fresh:.0f} ms -> ours (cached noise) is "
           f"{fresh / cached_100:.0f}x faster")
+    autapse = next(r for r in rows if r[0] == "1000 x 20k, autapse")
+    print(f"1000 x 20k with an autapse (delay {AUTAPSE_DELAY_STEPS} steps, delay line "
+          f"{AUTAPSE_HISTORY_STEPS} steps), re-run after a parameter change: {autapse[2]} ms "
+          f"(target: at most 200 ms on the 2-core CPU), NEST {autapse[5]} ms")
     first, median, recompiles = bench_regime_map(args.reps)
     print(f"regime map 200 x 200 (model/regimes.py): first call {first:.0f} ms, re-run with new values "
           f"and axes {median:.1f} ms (target <= 100 ms), recompiles {recompiles}")

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .compiles import note_trace, trace_count  # noqa: F401  (trace_count is public API)
+from .delayed import initial_history, run_network
 from .gain import phi
 from .inputs import ExternalInput
 from .moments import moments_from_sums, moments_over_trials, shifted_sums
@@ -410,6 +411,20 @@ def _simulate_traced(p, prop, y0, inst, dlyd, delays, external, noise_source,
             return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
         return jnp.swapaxes(out, 0, 1), drawn, None
 
+    if dlyd is not None and carried is None and dlyd[0].ndim == 2:
+        # Fresh runs with one delay layer: the delay line updated in place, all trials together
+        # (delayed.py). Continued runs and multapse layers keep the per-trial scan below.
+        in_loop = n_recorded < n_trials
+        y_start = split_trials(jnp.broadcast_to(y0, (n_trials, n_units)), mesh, 0)
+        history = split_trials(initial_history(history_steps, n_trials, n_units, y0.dtype), mesh, 1)
+        out = run_network(
+            p, prop, uniform_gain, y_start, history, 0, xi, ext_ex, ext_in, inst, dlyd, delays,
+            lambda pre, w_ex, w_in: _network_buffers(pre, w_ex, w_in, p, uniform_gain),
+            (lambda y: (y[:n_recorded], *shifted_sums(y, 0))) if in_loop else None)[0]
+        if in_loop:
+            recorded, *sums = out
+            return jnp.swapaxes(recorded, 0, 1), drawn, moments_from_sums(*sums, n_trials)
+        return jnp.swapaxes(out, 0, 1), drawn, None
     n_hist = max(history_steps, 1)
     senders = jnp.arange(n_units)
     # Continuing a State: events sent at steps -pending .. -1 are still to be handled (read
