@@ -178,7 +178,8 @@ def bench_regime_map(reps, n=200):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m model.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip NEST for the two biggest workloads")
     ap.add_argument("--no-nest", action="store_true", help="do not run NEST")
     ap.add_argument("--reps", type=int, default=7)
