@@ -25,9 +25,25 @@ from .propagators import propagators
 from .step import event_value, split_by_sign, summed_drive
 
 __all__ = [
-    "transfer", "transfer_slope", "drive", "stationary_mean", "stationary_variance",
+    "applies", "transfer", "transfer_slope", "drive", "stationary_mean", "stationary_variance",
     "mean_at", "variance_at", "autocovariance", "FixedPoint", "fixed_points",
 ]
+
+
+def applies(net) -> bool:
+    """Whether this module's mean and variance are exact for ``net``'s rates.
+
+    True for uncoupled ``sigmoid_rate_ipn`` units without rectification (no ``w_inst`` /
+    ``w_delayed``, no ``rectify_output``, no rate transformer): there the update is linear, the
+    rate is Gaussian and its mean is the noiseless run. ``simulate`` computes that noiseless
+    run on the way (``SimulationResult.noiseless``) where this holds and the noise is frozen.
+
+    **Arguments:** `net`: a ``model.Network``.
+
+    **Returns:** a Python bool.
+    """
+    return (not net.coupled and not np.any(np.asarray(net.params.rectify_output))
+            and net.transformer is None)
 
 
 def _as_input(h):
