@@ -158,7 +158,7 @@ class FrameMaker:
             noise_key=(state.seed, state.sigma, n_trials, n_steps, state.dt),
             theory_mean=theory_mean, theory_sd=theory_sd, theory_note=note,
             h_visited=(h_lo, h_hi),
-            operating_points=[(h, float(theory.transfer(h, p))) for h in h_last],
+            operating_points=[(h, float(theory.phi(h, p))) for h in h_last],
             n_trials=n_trials, compute_ms=compute_ms, device=device_name(),
         )
 

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import gain
 from .drive import autapse_drive
-from .gain import phi, phi_slope
 from .params import Params
 from .propagators import propagators
 from .step import event_value, split_by_sign, summed_drive
 
 __all__ = [
-    "applies", "transfer", "transfer_slope", "drive", "stationary_mean", "stationary_variance",
+    "applies", "phi", "phi_slope", "drive", "stationary_mean", "stationary_variance",
     "mean_at", "variance_at", "autocovariance", "FixedPoint", "fixed_points",
 ]
 
@@ -50,13 +52,34 @@ def _as_input(h):
     return h if isinstance(h, jax.Array) else np.asarray(h, float)
 
 
-def transfer(h, p: Params):
-    """The gain ``phi(h)`` with ``p``'s g, beta, theta (NumPy float64 for NumPy input)."""
-    return phi(_as_input(h), p.g, p.beta, p.theta)
+def phi(h, p: Params):
+    """The gain ``phi(h)`` with ``p``'s g, beta, theta: ``model.phi`` taking a ``Params``.
+
+    **Arguments:** `h`: the gain's argument (scalar or array); `p`: the ``Params`` (g, beta,
+    theta used).
+
+    **Returns:** ``phi(h)``, NumPy float64 for NumPy or Python input, a JAX array for JAX input.
+    """
+    return gain.phi(_as_input(h), p.g, p.beta, p.theta)
 
 
-def transfer_slope(h, p: Params):
-    return phi_slope(_as_input(h), p.g, p.beta, p.theta)
+def phi_slope(h, p: Params):
+    """``dphi/dh`` at ``h`` with ``p``'s g, beta, theta.
+
+    **Arguments:** `h`: the gain's argument (scalar or array); `p`: the ``Params``.
+
+    **Returns:** the slope, typed as ``phi``'s value.
+    """
+    return gain.phi_slope(_as_input(h), p.g, p.beta, p.theta)
+
+
+def _no_dt(name, args, kwargs):
+    """Accept the ``dt`` these functions used to take and never used, with a DeprecationWarning."""
+    if len(args) > 1 or set(kwargs) - {"dt"}:
+        raise TypeError(f"{name}(p, *, d=None): unexpected arguments {args[1:]} {sorted(set(kwargs) - {'dt'})}")
+    if args or kwargs:
+        warnings.warn(f"theory.{name}: dt is not used and will be removed; call {name}(p)",
+                      DeprecationWarning, stacklevel=3)
 
 
 def drive(p: Params, rates=(), weights=()):
@@ -89,15 +112,31 @@ def _n_step_gain(p: Params, dt, n):
     return jnp.where(lam > 0, -jnp.expm1(-n * x) / safe, n * dt / jnp.asarray(p.tau, float))
 
 
-def stationary_mean(p: Params, dt: float, d=None):
-    """``P2 (mu + D) / (1 - P1) = (mu + D) / lambda``; ``nan`` for lambda == 0 (no stationary state)."""
+def stationary_mean(p: Params, *_dt, d=None, **_dt_kw):
+    """``P2 (mu + D) / (1 - P1) = (mu + D) / lambda``; ``nan`` for lambda == 0 (no stationary state).
+
+    Independent of dt: NEST's scheme has the continuous process's stationary state.
+
+    **Arguments:** `p`: the ``Params``; `d`: the drive ``D`` (default: ``drive(p)``, no events).
+    A ``dt`` in second place (the old signature) is accepted with a DeprecationWarning.
+
+    **Returns:** the stationary mean rate (a JAX scalar, or an array for array parameters).
+    """
+    _no_dt("stationary_mean", _dt, _dt_kw)
     d = drive(p) if d is None else d
     lam = jnp.asarray(p.lambda_, float)
     return jnp.where(lam > 0, (p.mu + d) / jnp.where(lam > 0, lam, 1.0), jnp.nan)
 
 
-def stationary_variance(p: Params, dt: float):
-    """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0."""
+def stationary_variance(p: Params, *_dt, **_dt_kw):
+    """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0.
+
+    Independent of dt, as the mean. **Arguments:** `p`: the ``Params``; a ``dt`` in second place
+    (the old signature) is accepted with a DeprecationWarning.
+
+    **Returns:** the stationary variance (a JAX scalar, or an array for array parameters).
+    """
+    _no_dt("stationary_variance", _dt, _dt_kw)
     lam = jnp.asarray(p.lambda_, float)
     return jnp.where(lam > 0, jnp.asarray(p.sigma, float) ** 2 / (2.0 * jnp.where(lam > 0, lam, 1.0)),
                      jnp.nan)
@@ -123,7 +162,7 @@ def variance_at(p: Params, dt: float, n):
 def autocovariance(p: Params, dt: float, lags):
     """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``."""
     _, x, k = _decay(p, dt, jnp.abs(jnp.asarray(lags, float)))
-    return stationary_variance(p, dt) * jnp.exp(-k * x)
+    return stationary_variance(p) * jnp.exp(-k * x)
 
 
 class FixedPoint(NamedTuple):
