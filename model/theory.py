@@ -87,6 +87,11 @@ def drive(p: Params, rates=(), weights=()):
 
     With no events: phi(0) under linear summation, 2 phi(0) with mult_coupling as well, and 0
     without linear summation.
+
+    **Arguments:** `p`: the ``Params`` (g, beta, theta, linear_summation, mult_coupling used);
+    `rates`, `weights`: the arriving events' rates and connection weights (same length).
+
+    **Returns:** ``D``, a JAX scalar.
     """
     rates = jnp.atleast_1d(jnp.asarray(rates, dtype=float))
     weights = jnp.atleast_1d(jnp.asarray(weights, dtype=float))
@@ -143,7 +148,13 @@ def stationary_variance(p: Params, *_dt, **_dt_kw):
 
 
 def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
-    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive: ``P1^n y0 + G_n (mu + D)``."""
+    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive: ``P1^n y0 + G_n (mu + D)``.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `n`: step count(s), a
+    scalar or array; `y0`: the start rate; `d`: the drive ``D`` (default: ``drive(p)``).
+
+    **Returns:** the mean, shaped like `n` (a JAX array).
+    """
     d = drive(p) if d is None else d
     _, x, n = _decay(p, dt, n)
     return jnp.exp(-n * x) * y0 + _n_step_gain(p, dt, n) * (p.mu + d)
@@ -151,7 +162,12 @@ def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
 
 def variance_at(p: Params, dt: float, n):
     """Variance of ``y[n]`` from a fixed ``y[0]``: ``sigma^2 (-expm1(-2 n x)) / (2 lambda)``
-    (= v_inf (1 - P1^(2n))), or ``n (dt / tau) sigma^2`` for lambda = 0."""
+    (= v_inf (1 - P1^(2n))), or ``n (dt / tau) sigma^2`` for lambda = 0.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `n`: step count(s).
+
+    **Returns:** the variance, shaped like `n` (a JAX array); it does not depend on the input.
+    """
     lam, x, n = _decay(p, dt, n)
     sigma2 = jnp.asarray(p.sigma, float) ** 2
     safe = jnp.where(lam > 0, lam, 1.0)
@@ -160,12 +176,19 @@ def variance_at(p: Params, dt: float, n):
 
 
 def autocovariance(p: Params, dt: float, lags):
-    """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``."""
+    """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `lags`: ``k`` in steps.
+
+    **Returns:** the autocovariance, shaped like `lags` (a JAX array; ``nan`` for lambda = 0).
+    """
     _, x, k = _decay(p, dt, jnp.abs(jnp.asarray(lags, float)))
     return stationary_variance(p) * jnp.exp(-k * x)
 
 
 class FixedPoint(NamedTuple):
+    """A fixed point of ``fixed_points``: its rate and whether it is stable."""
+
     rate: float
     stable: bool
 
@@ -180,6 +203,12 @@ def fixed_points(p: Params, w_self: float, input_rate: float = 0.0, input_weight
     scheme and for a delayed autapse with positive feedback (``w_self * phi' >= 0``). Scalar
     parameters only. Roots are bracketed on a grid over ``window`` (default: the interval that
     must contain every fixed point when lambda > 0) and refined by bisection.
+
+    **Arguments:** `p`: scalar ``Params``; `w_self`: the autapse's weight; `input_rate`,
+    `input_weight`: a constant external event; `window`: the (lo, hi) rates searched;
+    `resolution`: grid points over it.
+
+    **Returns:** a list of ``FixedPoint(rate, stable)``, by increasing rate.
     """
     scalars = {f: np.asarray(getattr(p, f)) for f in ("mu", "g", "beta", "theta", "lambda_",
                                                        "linear_summation", "mult_coupling")}
