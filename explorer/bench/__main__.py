@@ -1,6 +1,6 @@
 """``python -m explorer.bench``: the explorer's end-to-end speed in Chromium, against a floor.
 
-Starts ``panel serve`` with the explorer and a one-number floor app (``bench/floor_app.py``), opens
+Starts ``panel serve`` with the explorer and a one-number floor app (``floor_app.py``), opens
 them in Debian's Chromium (Playwright), and for each view presses a slider's arrow key many
 times, timing key press -> new data in the page's Bokeh source. The clock starts at the key
 event's own time stamp in the page, so the harness (locating the handle, the DevTools
