@@ -268,6 +268,10 @@ class Explorer(pn.viewable.Viewer):
         except ValueError as err:
             self._refuse(err)
             return
+        except Exception as err:  # noqa: BLE001  (as in _deliver: the page must say something)
+            logging.getLogger(__name__).exception("simulation failed")
+            self._refuse(f"the simulation failed ({type(err).__name__})")
+            return
         self._show(frame, self.state.settings(), self._shape_key())
 
     def _refuse(self, err) -> None:

@@ -132,13 +132,18 @@ class FrameMaker:
         trials = np.asarray(res.rate)[:shown, :, 0]
         mean = np.asarray(res.trial_mean)[:, 0]
         sd = np.sqrt(np.asarray(res.trial_var)[:, 0])
-        noise = res.sigma[0] * np.asarray(xi.draws)[:, : min(NOISE_TRIALS, n_trials), 0].T
+        noise = np.asarray(res.noise_of_first(min(NOISE_TRIALS, n_trials)))[:, :, 0]
 
         theory_mean = theory_sd = None
-        if state.w_self != 0.0:
-            note = "Theory band hidden: the autapse feeds the rate back through the sigmoid (not Gaussian)."
-        elif state.rectify_output:
-            note = "Theory band hidden: rectification clips the rate (not Gaussian)."
+        # Whether theory applies is the model's call (theory.applies), and the mean comes only
+        # from a run that computed its noiseless trace; the notes only word it for this page.
+        if not theory.applies(net) or res.noiseless is None:
+            if state.w_self != 0.0:
+                note = "Theory band hidden: the autapse feeds the rate back through the sigmoid (not Gaussian)."
+            elif state.rectify_output:
+                note = "Theory band hidden: rectification clips the rate (not Gaussian)."
+            else:
+                note = "Theory band hidden: the model's closed-form theory does not cover this run."
         else:
             # The mean obeys the noiseless recursion exactly, whatever the input (the model
             # computed that run on the way); the variance does not depend on the input at all.
@@ -153,7 +158,7 @@ class FrameMaker:
             noise_key=(state.seed, state.sigma, n_trials, n_steps, state.dt),
             theory_mean=theory_mean, theory_sd=theory_sd, theory_note=note,
             h_visited=(h_lo, h_hi),
-            operating_points=[(h, float(theory.transfer(h, p))) for h in h_last],
+            operating_points=[(h, float(theory.phi(h, p))) for h in h_last],
             n_trials=n_trials, compute_ms=compute_ms, device=device_name(),
         )
 

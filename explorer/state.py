@@ -103,10 +103,12 @@ class ExplorerState(param.Parameterized):
 
     @property
     def n_steps(self) -> int:
-        return max(1, int(round(self.duration / self.dt)))
+        # The count simulate() runs for t_sim(), by the model's own rule (model.n_steps_for).
+        return model.n_steps_for(self.t_sim(), self.dt)
 
     def t_sim(self) -> float:
-        return self.n_steps * self.dt
+        """The run's length in ms: the duration on dt's grid (the nearest step, one at least)."""
+        return max(1, round(self.duration / self.dt)) * self.dt
 
     def to_params(self) -> model.Params:
         return model.Params(**{f: getattr(self, f) for f in NEST_FIELDS})

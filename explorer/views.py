@@ -146,4 +146,4 @@ class Figures:
         lo = min(theta - half, visited[0] - 0.5)
         hi = max(theta + half, visited[1] + 0.5)
         h = np.linspace(lo, hi, 400)
-        send(self.curve_source, {"h": h, "phi": model.theory.transfer(h, params)})
+        send(self.curve_source, {"h": h, "phi": model.theory.phi(h, params)})

@@ -18,6 +18,20 @@ from .network import check_finite_array, check_int, delay_steps_for
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ExternalInput:
+    """One source outside the network and its connection(s) to the units.
+
+    **Arguments:**
+
+    - `rate`: (n_steps,) the value emitted at each step, finite; ``n_steps = t_sim / dt`` of the run.
+    - `weight`: the connection's weight, a scalar or one per target.
+    - `delay_steps`: steps from emission to delivery, 0 or more (a receiver's step ``n``
+      reads ``rate[n - delay_steps]``).
+    - `target`: unit indices that receive it (None: every unit), each once.
+    - `emits`: (n_steps,) bool, where an event is sent at all (None: every step).
+
+    Bad input raises ``ValueError`` naming ``ExternalInput.<field>``.
+    """
+
     rate: Any
     weight: Any = 1.0
     delay_steps: int = 0
@@ -97,7 +111,13 @@ class ExternalInput:
                                                       delay_steps=only.delay_steps, target=only.target)
 
     def lay_out(self, n_steps: int, n_units: int, index: int = 0):
-        """As dense arrays: the delivered rate (n_steps,), event mask (n_steps,), weight per unit."""
+        """As dense arrays: the delivered rate (n_steps,), event mask (n_steps,), weight per unit.
+
+        **Arguments:** `n_steps`, `n_units`: the run's; `index`: this input's place in
+        ``inputs`` (named in errors).
+
+        **Returns:** ``(delivered, events, weights)``.
+        """
         name = f"inputs[{index}]"
         if self.rate.shape[0] != n_steps:
             raise ValueError(

@@ -65,6 +65,22 @@ class Network:
     ``history_steps`` is the length of the delay line kept for delayed connections. It
     defaults to the longest delay; set it larger to move delays up to that value without
     recompiling (array shapes are what JAX compiles for, delays themselves are data).
+
+    **Arguments:**
+
+    - `params`: a ``model.Params`` (scalars, or per-unit arrays of length `n_units`).
+    - `n_units`: the number of units, 1 or more.
+    - `initial_rate`: the rate at time 0, a scalar or (n_units,), finite.
+    - `w_inst`: (n_units, n_units) weights ``[post, pre]`` of instantaneous connections, or None.
+    - `w_delayed`: (n_units, n_units) weights ``[post, pre]`` of delayed connections, or None.
+    - `delay_steps`: their delay in steps (1 or more), a scalar or (n_units, n_units).
+    - `history_steps`: the delay line's length in steps (default: the longest delay).
+    - `connections`: a list of ``model.Connection`` instead of `w_inst` / `w_delayed` /
+      `delay_steps` (multapses and autapses allowed).
+    - `transformer`: which units are ``rate_transformer_sigmoid`` (a bool or one per unit).
+
+    Bad input raises ``ValueError`` naming the field. ``coupled`` says whether any unit
+    feeds another (or itself).
     """
 
     params: Params

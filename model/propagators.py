@@ -18,6 +18,16 @@ class Propagators(NamedTuple):
 
 
 def propagators(tau, lambda_, dt) -> Propagators:
+    """NEST's per-step propagators in JAX (traceable: tau, lambda_ and dt may be traced).
+
+    **Arguments:** `tau`: time constant in ms; `lambda_`: decay rate (0 selects
+    Euler-Maruyama); `dt`: the resolution in ms. Scalars or broadcastable arrays.
+
+    **Returns:** ``Propagators(P1, P2, noise_factor)``: ``exp(-lambda dt / tau)``,
+    ``-expm1(-lambda dt / tau) / lambda`` and ``sqrt(-expm1(-2 lambda dt / tau) / (2 lambda))``
+    (``1``, ``dt / tau``, ``sqrt(dt / tau)`` for lambda = 0). ``host_propagators`` gives NEST's
+    exact bits for a run.
+    """
     euler_maruyama = lambda_ == 0
     # A dummy decay rate keeps the unused branch finite (no 0/0 in jnp.where).
     lam = jnp.where(euler_maruyama, 1.0, lambda_)

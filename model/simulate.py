@@ -167,6 +167,27 @@ def simulate(
     which of this run's last events the next run handles with its own parameters (see
     state.py); it matters only for ``result.state``. A continued run always takes the
     sequential scan (the frozen-noise shortcut and the parallel scan start from one rate).
+
+    **Arguments:**
+
+    - `net_or_params`: a ``model.Network``, or a ``model.Params`` for one uncoupled unit.
+    - `t_sim`: run length in ms, a positive multiple of `dt`.
+    - `dt`: the resolution in ms, positive and finite.
+    - `inputs`: ``model.ExternalInput``s (or one), each with ``n_steps = t_sim / dt`` rates.
+    - `n_trials`: independent trials, 1 or more.
+    - `key`: a JAX PRNG key or an int seed for the noise (default 0); ignored with `xi`.
+    - `xi`: standard-normal draws (n_trials, n_steps, n_units) or a ``model.FrozenNoise``.
+    - `method`: ``"auto"``, ``"sequential"`` or ``"parallel"`` (uncoupled units only).
+    - `record_trials`: keep the rates of the first k trials only (None: all).
+    - `shard_trials`: split trials over JAX's devices: None where they divide evenly, False
+      never, True always (or a ``ValueError``).
+    - `state`: a previous result's ``state`` to continue from (None: start afresh).
+    - `min_delay_steps`: NEST's min_delay in steps, 1 or more (for ``result.state`` only).
+
+    **Returns:** a ``SimulationResult``: ``times`` (n_steps,) in ms; ``rate`` (n_recorded,
+    n_steps, n_units); ``trial_mean`` / ``trial_var`` over all trials; ``xi``, ``noise``,
+    ``noise_of_first(k)``; ``noiseless`` where computed (``model.theory.applies``); ``state``.
+    Bad input raises ``ValueError`` naming the argument.
     """
     net = net_or_params if isinstance(net_or_params, Network) else Network(net_or_params)
     if not isinstance(net, Network):

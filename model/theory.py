@@ -14,33 +14,72 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import gain
 from .drive import autapse_drive
-from .gain import phi, phi_slope
 from .params import Params
 from .propagators import propagators
 from .step import event_value, split_by_sign, summed_drive
 
 __all__ = [
-    "transfer", "transfer_slope", "drive", "stationary_mean", "stationary_variance",
+    "applies", "phi", "phi_slope", "drive", "stationary_mean", "stationary_variance",
     "mean_at", "variance_at", "autocovariance", "FixedPoint", "fixed_points",
 ]
+
+
+def applies(net) -> bool:
+    """Whether this module's mean and variance are exact for ``net``'s rates.
+
+    True for uncoupled ``sigmoid_rate_ipn`` units without rectification (no ``w_inst`` /
+    ``w_delayed``, no ``rectify_output``, no rate transformer): there the update is linear, the
+    rate is Gaussian and its mean is the noiseless run. ``simulate`` computes that noiseless
+    run on the way (``SimulationResult.noiseless``) where this holds and the noise is frozen.
+
+    **Arguments:** `net`: a ``model.Network``.
+
+    **Returns:** a Python bool.
+    """
+    return (not net.coupled and not np.any(np.asarray(net.params.rectify_output))
+            and net.transformer is None)
 
 
 def _as_input(h):
     return h if isinstance(h, jax.Array) else np.asarray(h, float)
 
 
-def transfer(h, p: Params):
-    """The gain ``phi(h)`` with ``p``'s g, beta, theta (NumPy float64 for NumPy input)."""
-    return phi(_as_input(h), p.g, p.beta, p.theta)
+def phi(h, p: Params):
+    """The gain ``phi(h)`` with ``p``'s g, beta, theta: ``model.phi`` taking a ``Params``.
+
+    **Arguments:** `h`: the gain's argument (scalar or array); `p`: the ``Params`` (g, beta,
+    theta used).
+
+    **Returns:** ``phi(h)``, NumPy float64 for NumPy or Python input, a JAX array for JAX input.
+    """
+    return gain.phi(_as_input(h), p.g, p.beta, p.theta)
 
 
-def transfer_slope(h, p: Params):
-    return phi_slope(_as_input(h), p.g, p.beta, p.theta)
+def phi_slope(h, p: Params):
+    """``dphi/dh`` at ``h`` with ``p``'s g, beta, theta.
+
+    **Arguments:** `h`: the gain's argument (scalar or array); `p`: the ``Params``.
+
+    **Returns:** the slope, typed as ``phi``'s value.
+    """
+    return gain.phi_slope(_as_input(h), p.g, p.beta, p.theta)
+
+
+def _no_dt(name, args, kwargs):
+    """Accept the ``dt`` these functions used to take and never used, with a DeprecationWarning."""
+    if len(args) > 1 or set(kwargs) - {"dt"}:
+        raise TypeError(f"{name}(p, *, d=None): unexpected arguments {args[1:]} {sorted(set(kwargs) - {'dt'})}")
+    if args or kwargs:
+        warnings.warn(f"theory.{name}: dt is not used and will be removed; call {name}(p)",
+                      DeprecationWarning, stacklevel=3)
 
 
 def drive(p: Params, rates=(), weights=()):
@@ -48,6 +87,11 @@ def drive(p: Params, rates=(), weights=()):
 
     With no events: phi(0) under linear summation, 2 phi(0) with mult_coupling as well, and 0
     without linear summation.
+
+    **Arguments:** `p`: the ``Params`` (g, beta, theta, linear_summation, mult_coupling used);
+    `rates`, `weights`: the arriving events' rates and connection weights (same length).
+
+    **Returns:** ``D``, a JAX scalar.
     """
     rates = jnp.atleast_1d(jnp.asarray(rates, dtype=float))
     weights = jnp.atleast_1d(jnp.asarray(weights, dtype=float))
@@ -73,22 +117,44 @@ def _n_step_gain(p: Params, dt, n):
     return jnp.where(lam > 0, -jnp.expm1(-n * x) / safe, n * dt / jnp.asarray(p.tau, float))
 
 
-def stationary_mean(p: Params, dt: float, d=None):
-    """``P2 (mu + D) / (1 - P1) = (mu + D) / lambda``; ``nan`` for lambda == 0 (no stationary state)."""
+def stationary_mean(p: Params, *_dt, d=None, **_dt_kw):
+    """``P2 (mu + D) / (1 - P1) = (mu + D) / lambda``; ``nan`` for lambda == 0 (no stationary state).
+
+    Independent of dt: NEST's scheme has the continuous process's stationary state.
+
+    **Arguments:** `p`: the ``Params``; `d`: the drive ``D`` (default: ``drive(p)``, no events).
+    A ``dt`` in second place (the old signature) is accepted with a DeprecationWarning.
+
+    **Returns:** the stationary mean rate (a JAX scalar, or an array for array parameters).
+    """
+    _no_dt("stationary_mean", _dt, _dt_kw)
     d = drive(p) if d is None else d
     lam = jnp.asarray(p.lambda_, float)
     return jnp.where(lam > 0, (p.mu + d) / jnp.where(lam > 0, lam, 1.0), jnp.nan)
 
 
-def stationary_variance(p: Params, dt: float):
-    """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0."""
+def stationary_variance(p: Params, *_dt, **_dt_kw):
+    """``noise_factor^2 sigma^2 / (1 - P1^2) = sigma^2 / (2 lambda)``; ``nan`` for lambda == 0.
+
+    Independent of dt, as the mean. **Arguments:** `p`: the ``Params``; a ``dt`` in second place
+    (the old signature) is accepted with a DeprecationWarning.
+
+    **Returns:** the stationary variance (a JAX scalar, or an array for array parameters).
+    """
+    _no_dt("stationary_variance", _dt, _dt_kw)
     lam = jnp.asarray(p.lambda_, float)
     return jnp.where(lam > 0, jnp.asarray(p.sigma, float) ** 2 / (2.0 * jnp.where(lam > 0, lam, 1.0)),
                      jnp.nan)
 
 
 def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
-    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive: ``P1^n y0 + G_n (mu + D)``."""
+    """Mean of ``y[n]`` from ``y[0] = y0`` under a constant drive: ``P1^n y0 + G_n (mu + D)``.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `n`: step count(s), a
+    scalar or array; `y0`: the start rate; `d`: the drive ``D`` (default: ``drive(p)``).
+
+    **Returns:** the mean, shaped like `n` (a JAX array).
+    """
     d = drive(p) if d is None else d
     _, x, n = _decay(p, dt, n)
     return jnp.exp(-n * x) * y0 + _n_step_gain(p, dt, n) * (p.mu + d)
@@ -96,7 +162,12 @@ def mean_at(p: Params, dt: float, n, y0=0.0, d=None):
 
 def variance_at(p: Params, dt: float, n):
     """Variance of ``y[n]`` from a fixed ``y[0]``: ``sigma^2 (-expm1(-2 n x)) / (2 lambda)``
-    (= v_inf (1 - P1^(2n))), or ``n (dt / tau) sigma^2`` for lambda = 0."""
+    (= v_inf (1 - P1^(2n))), or ``n (dt / tau) sigma^2`` for lambda = 0.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `n`: step count(s).
+
+    **Returns:** the variance, shaped like `n` (a JAX array); it does not depend on the input.
+    """
     lam, x, n = _decay(p, dt, n)
     sigma2 = jnp.asarray(p.sigma, float) ** 2
     safe = jnp.where(lam > 0, lam, 1.0)
@@ -105,12 +176,19 @@ def variance_at(p: Params, dt: float, n):
 
 
 def autocovariance(p: Params, dt: float, lags):
-    """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``."""
+    """Stationary ``Cov(y[n], y[n+k]) = v_inf P1^|k|``.
+
+    **Arguments:** `p`: the ``Params``; `dt`: the resolution in ms; `lags`: ``k`` in steps.
+
+    **Returns:** the autocovariance, shaped like `lags` (a JAX array; ``nan`` for lambda = 0).
+    """
     _, x, k = _decay(p, dt, jnp.abs(jnp.asarray(lags, float)))
-    return stationary_variance(p, dt) * jnp.exp(-k * x)
+    return stationary_variance(p) * jnp.exp(-k * x)
 
 
 class FixedPoint(NamedTuple):
+    """A fixed point of ``fixed_points``: its rate and whether it is stable."""
+
     rate: float
     stable: bool
 
@@ -125,6 +203,12 @@ def fixed_points(p: Params, w_self: float, input_rate: float = 0.0, input_weight
     scheme and for a delayed autapse with positive feedback (``w_self * phi' >= 0``). Scalar
     parameters only. Roots are bracketed on a grid over ``window`` (default: the interval that
     must contain every fixed point when lambda > 0) and refined by bisection.
+
+    **Arguments:** `p`: scalar ``Params``; `w_self`: the autapse's weight; `input_rate`,
+    `input_weight`: a constant external event; `window`: the (lo, hi) rates searched;
+    `resolution`: grid points over it.
+
+    **Returns:** a list of ``FixedPoint(rate, stable)``, by increasing rate.
     """
     scalars = {f: np.asarray(getattr(p, f)) for f in ("mu", "g", "beta", "theta", "lambda_",
                                                        "linear_summation", "mult_coupling")}

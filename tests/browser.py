@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 import model
-from explorer.bench import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle  # noqa: F401  (shared with the benchmark)
+from explorer.bench.harness import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle  # noqa: F401  (shared with the benchmark)
 from explorer.state import ExplorerState
 from tests.decimated import largest_error, split_traces
 

@@ -1,6 +1,6 @@
 """The app in a real browser: Playwright drives Debian's Chromium against ``panel serve``.
 
-Skipped only where Chromium or Playwright is absent, and never in CI (conftest.require).
+Skipped only where Chromium or Playwright is absent, and never in CI (tests/optional.py).
 """
 
 import os
@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, READY, free_port, panel_server, plotted_traces,
                            slider_handle, source, wait_until_plot_matches_model, widget_values)
-from tests.conftest import IN_CI, require
+from tests.optional import IN_CI, require
 
 
 @pytest.fixture(scope="module")

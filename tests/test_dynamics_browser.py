@@ -10,7 +10,7 @@ import pytest
 from explorer import dynamics
 from model import fixed_points as fpm
 
-from .conftest import IN_CI, require
+from .optional import IN_CI, require
 
 
 def _wait_source(page, name, timeout=180_000):

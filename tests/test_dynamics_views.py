@@ -69,8 +69,8 @@ def test_exact_density_overlaid_where_theory_applies():
     a.apply(input_kind="none", sigma=0.5, mu=0.3, n_trials=200, duration=500.0)
     a.dynamics.window.value = (300.0, 500.0)
     hist = _show(a, "Distribution")["distribution"]
-    m = float(model.theory.stationary_mean(a.state.to_params(), a.state.dt))
-    v = float(model.theory.stationary_variance(a.state.to_params(), a.state.dt))
+    m = float(model.theory.stationary_mean(a.state.to_params()))
+    v = float(model.theory.stationary_variance(a.state.to_params()))
     peak = hist["x"][np.nanargmax(hist["pdf"])]
     assert peak == pytest.approx(m, abs=0.02)
     assert np.nanmax(hist["pdf"]) == pytest.approx(1 / np.sqrt(2 * np.pi * v), rel=0.02)

@@ -33,14 +33,14 @@ def test_ou_moments(switches):
     # The stationary mean hides phi(0) (twice with mult_coupling, none without linear summation).
     phi0 = 0.5
     expected = {(): 0.3 + phi0, ("mult_coupling",): 0.3 + 2 * phi0, ("linear_summation",): 0.3}
-    assert float(theory.stationary_mean(p, 0.1)) == pytest.approx(expected[tuple(switches)], rel=1e-12)
-    assert float(theory.stationary_variance(p, 0.1)) == pytest.approx(0.5**2 / 2, rel=1e-12)
+    assert float(theory.stationary_mean(p)) == pytest.approx(expected[tuple(switches)], rel=1e-12)
+    assert float(theory.stationary_variance(p)) == pytest.approx(0.5**2 / 2, rel=1e-12)
 
 
 def test_stationary_autocovariance():
     p = model.Params(mu=-0.2, sigma=0.8, tau=5.0, lambda_=2.0)
     # Start in the stationary distribution so every sample is stationary.
-    m, v = float(theory.stationary_mean(p, 0.1)), float(theory.stationary_variance(p, 0.1))
+    m, v = float(theory.stationary_mean(p)), float(theory.stationary_variance(p))
     rng = np.random.default_rng(3)
     res = model.simulate(model.Network(p, n_units=N_TRIALS, initial_rate=rng.normal(m, np.sqrt(v), N_TRIALS)),
                          t_sim=30.0, dt=0.1, key=5)

@@ -10,10 +10,10 @@ from model import theory
 def test_transfer_curve_closed_form():
     p = model.Params(g=2.0, beta=3.0, theta=0.5)
     h = np.linspace(-3, 3, 13)
-    np.testing.assert_allclose(theory.transfer(h, p), 2.0 / (1 + np.exp(-3.0 * (h - 0.5))), rtol=1e-14)
+    np.testing.assert_allclose(theory.phi(h, p), 2.0 / (1 + np.exp(-3.0 * (h - 0.5))), rtol=1e-14)
     eps = 1e-6
-    numeric = (theory.transfer(h + eps, p) - theory.transfer(h - eps, p)) / (2 * eps)
-    np.testing.assert_allclose(theory.transfer_slope(h, p), numeric, rtol=1e-7)
+    numeric = (theory.phi(h + eps, p) - theory.phi(h - eps, p)) / (2 * eps)
+    np.testing.assert_allclose(theory.phi_slope(h, p), numeric, rtol=1e-7)
 
 
 def test_mean_trajectory_from_nonzero_start_matches_noiseless_run():

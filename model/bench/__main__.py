@@ -170,8 +170,8 @@ def bench_nest(work: Workload, reps):
 def bench_regime_map(reps, n=200):
     """A regime map of n x n cells (w_self x mu around the bistable switch): first call, median
     re-run with moved values and axes, and the recompiles those caused (0 expected)."""
-    from .fixed_points import setting
-    from .regimes import regime_map
+    from model.fixed_points import setting
+    from model.regimes import regime_map
     st = setting(model.Params(g=2.0, beta=6.0, theta=1.0), 1.0, 10, 0.0, 1.0, DT)
     xs, ys = np.linspace(-5, 5, n), np.linspace(-5, 5, n)
     t0 = time.perf_counter()
@@ -189,7 +189,8 @@ def bench_regime_map(reps, n=200):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m model.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="skip NEST for the two biggest workloads")
     ap.add_argument("--no-nest", action="store_true", help="do not run NEST")
     ap.add_argument("--reps", type=int, default=7)

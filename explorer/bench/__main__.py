@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from explorer.bench.harness import CHROMIUM, CHROMIUM_ARGS, free_port, slider_handle, wait_http
+
+ROOT = Path(__file__).resolve().parents[2]
 
 INSTRUMENT = """(name) => {
   window.__t0 = null; window.__waiting = false; window.__lat = []; window.__long = [];
@@ -46,31 +43,6 @@ INSTRUMENT = """(name) => {
   new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__long.push(e.duration); })
     .observe({entryTypes: ['longtask']});
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url, proc, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("panel serve exited")
-            time.sleep(0.05)
-    raise TimeoutError(url)
-
-
-def slider_handle(page, title_prefix):
-    titles = page.locator(".bk-slider-title").all_inner_texts()
-    index = next(i for i, t in enumerate(titles) if t.split(":")[0] == title_prefix)
-    return page.locator(".noUi-handle").nth(index)
 
 
 class View:
@@ -111,16 +83,17 @@ class View:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m explorer.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=60, help="timed presses per view")
     ap.add_argument("--rounds", type=int, default=6, help="turns each view takes")
     ap.add_argument("--part", choices=["all", "browser", "classroom"], default="all",
-                    help="the Chromium views, the classroom scenarios (explorer/classroom.py), or both")
+                    help="the Chromium views, the classroom scenarios (explorer/bench/classroom.py), or both")
     args = ap.parse_args(argv)
     if args.part != "classroom":
         browser_views(args)
     if args.part != "browser":
-        from explorer import classroom
+        from explorer.bench import classroom
 
         print()
         classroom.run()
@@ -131,7 +104,7 @@ def browser_views(args):
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "explorer/floor_app.py",
+    cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "explorer/bench/floor_app.py",
            "--port", str(port), "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
     base = f"http://127.0.0.1:{port}"
     proc = None
@@ -141,7 +114,7 @@ def browser_views(args):
             launched = time.monotonic()  # the browser is up first: cold start is the server's
             proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     env=os.environ.copy())
-            _wait_http(base + "/", proc)
+            wait_http(base + "/", proc)
 
             def open_page(path, source_name):
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})

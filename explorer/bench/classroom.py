@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DISCARD_S = 40.0  # Bokeh discards a closed session after 15 s unused, checked every 17 s; sweep 4 s later
 
 # "Bistable switch (autapse + sine)" with 1000 trials: 1000 x 20,000 steps, the full scan.
@@ -107,7 +107,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
 
     **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
     """
-    from explorer.bench import _wait_http, free_port
+    from explorer.bench.harness import free_port, wait_http
 
     port = free_port()
     cmd = [sys.executable, "-m", "panel", "serve", "explorer/app.py", "--port", str(port),
@@ -116,7 +116,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
                             env=os.environ.copy())
     url = f"http://127.0.0.1:{port}/app"
     try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
+        wait_http(f"http://127.0.0.1:{port}/", proc)
         urllib.request.urlopen(url, timeout=60)  # the first session compiles; not counted
         print("classroom scenarios: server-side clients (bokeh.client.pull_session), one panel serve "
               f"process, {os.cpu_count()} CPU cores shared by server and clients; load average before "

@@ -1,0 +1,55 @@
+"""What the benchmark and the browser tests share: Debian's Chromium, a free port, a live server.
+
+Neither the app nor the model imports this; it needs no Playwright itself (``slider_handle``
+takes a Playwright page the caller made).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    """A loopback TCP port free now.
+
+    **Returns:** the port number.
+    """
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, proc, timeout=120.0):
+    """Wait until ``url`` answers.
+
+    **Arguments:** `url`: the address to poll; `proc`: the server's ``subprocess.Popen`` (its exit
+    ends the wait with ``RuntimeError``); `timeout`: seconds before ``TimeoutError``.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("panel serve exited")
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def slider_handle(page, title_prefix):
+    """The handle of the Bokeh slider whose title (before ``:``) is ``title_prefix``.
+
+    **Arguments:** `page`: a Playwright page; `title_prefix`: the slider's title up to its colon.
+
+    **Returns:** a Playwright locator.
+    """
+    titles = page.locator(".bk-slider-title").all_inner_texts()
+    index = next(i for i, t in enumerate(titles) if t.split(":")[0] == title_prefix)
+    return page.locator(".noUi-handle").nth(index)
