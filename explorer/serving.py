@@ -32,6 +32,8 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
+import signal
 import time
 
 import panel as pn
@@ -185,6 +187,38 @@ def stylesheets_from_this_server(doc=None) -> int:
     return len(doc.roots)
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def stop_with_the_server() -> bool:
+    """In a worker forked by ``panel serve --num-procs N``: end when the main process ends.
+
+    Tornado's forking parent has no signal handler, so ``kill PID`` (SIGTERM) ended it alone and
+    its workers went on serving the port: a restart then failed with "port already in use". A
+    worker asks Linux to send it SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``),
+    and ends at once if the parent is already gone. Called when this module is first imported
+    in a process, i.e. when a worker builds its first session: a worker that never served a
+    page holds no session and nothing of the explorer, but still the port (the supported way,
+    ``python -m explorer``, refuses ``--num-procs``).
+
+    **Returns:** True in a forked worker now tied to its parent, False elsewhere (one process,
+    in-process, not Linux).
+    """
+    from tornado.process import task_id
+
+    if task_id() is None:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() == 1:  # the parent ended before the tie was made
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True
+
+
 def prepare_page(doc=None) -> None:
     """What every served session's page needs once its document is built: stylesheets from
     this server (``stylesheets_from_this_server``).
@@ -192,3 +226,6 @@ def prepare_page(doc=None) -> None:
     **Arguments:** `doc`: the session's document (default: the current one).
     """
     stylesheets_from_this_server(doc)
+
+
+TIED_TO_THE_SERVER = stop_with_the_server()
