@@ -9,8 +9,9 @@ until the user changes a setting. Nothing from a link reaches the page except as
 
 Writing. After each accepted refresh the address bar shows the settings that differ from the
 defaults, and the seed, each written so that reading it back gives the same double (``repr``): the
-link reproduces the picture bit for bit. Each accepted refresh is a browser history entry
-(``AddressBar``); going back reloads the page from the older link. The link first opened stays
+link reproduces the picture bit for bit. Each gesture (changes less than ``GESTURE_MS`` apart:
+a drag, a run of key presses) is one browser history entry (``AddressBar``); going back reloads
+the page from the older link. The link first opened stays
 in the bar until the first change.
 """
 
@@ -164,9 +165,21 @@ def link_query(state: ExplorerState) -> str:
     return "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
 
-PUSH_JS = """
-if (window.location.search !== cb_obj.value)
-  window.history.pushState({}, '', window.location.pathname + cb_obj.value + window.location.hash);
+GESTURE_MS = 1500  # changes closer together than this are one gesture: one history entry
+
+# A drag or a run of key presses answers with many refreshes; each was a history entry, so "back"
+# stepped through a drag one refresh at a time. Now a change within GESTURE_MS of the last one
+# replaces the entry instead of adding one.
+PUSH_JS = f"""
+if (window.location.search !== cb_obj.value) {{
+  const url = window.location.pathname + cb_obj.value + window.location.hash;
+  const now = Date.now();
+  if (window._explorer_last_push !== undefined && now - window._explorer_last_push < {GESTURE_MS})
+    window.history.replaceState({{}}, '', url);
+  else
+    window.history.pushState({{}}, '', url);
+  window._explorer_last_push = now;
+}}
 """
 
 HISTORY_JS = """
@@ -185,7 +198,7 @@ class AddressBar:
     Not Panel's ``pn.state.location``: it parses the whole query with ``int()``, so a 5,000-digit
     value (over Python's 4,300-digit limit) broke the session; and it pushes a history entry for
     the browser's own first report. Here a hidden text box carries the link, and a browser-side
-    callback pushes it when it changes (one history entry per accepted refresh).
+    callback pushes it when it changes (one history entry per gesture).
     """
 
     def __init__(self):

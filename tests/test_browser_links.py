@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from explorer.exports import pynest_script
+from explorer.links import GESTURE_MS
 from tests.browser import READY, expected_traces, plotted_traces, slider_handle, source, state_from_page, \
     wait_until_plot_matches_model, widget_values
 from tests.test_browser import PageWatch, browser, url  # noqa: F401  (fixtures)
@@ -70,17 +71,22 @@ def test_nothing_from_a_link_is_executed_or_rendered(browser, url):
 
 def test_the_address_bar_is_a_link_to_the_same_picture_and_history_steps_back(browser, url):
     page, watch = open_page(browser, url)
+    entries = page.evaluate("() => window.history.length")
     handle = slider_handle(page, "mu")
     handle.focus()
     for _ in range(10):
         handle.press("ArrowRight")
     page.wait_for_function("() => window.location.search.includes('mu=0.0999')", timeout=30_000)
     wait_until_plot_matches_model(page)
+    # Ten presses in a row are one gesture: one history entry, not one per refresh.
+    assert page.evaluate("() => window.history.length") == entries + 1
     first_mu = widget_values(page)["mu"]
     before = page.evaluate("() => window.location.search")
+    time.sleep(GESTURE_MS / 1e3 + 0.5)  # a new gesture
     handle.press("ArrowRight")
     page.wait_for_function("(before) => window.location.search !== before", arg=before, timeout=30_000)
     wait_until_plot_matches_model(page)
+    assert page.evaluate("() => window.history.length") == entries + 2
     assert page.evaluate("() => window.location.search") == f"?mu={widget_values(page)['mu']!r}&seed=0"
     link = page.url
     assert "seed=0" in link
