@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import theory
 from .checks import check_int, check_positive_finite
 from .compiles import trace_count  # noqa: F401  (public API: model.trace_count)
 from .inputs import ExternalInput
@@ -199,9 +200,11 @@ def simulate(
         h = min(state.history.shape[1], history_steps)
         carried = (np.asarray(state.history[:, state.history.shape[1] - h:], dtype),
                    np.asarray(state.in_flight, dtype), np.asarray(state.pending_steps, np.int32))
-    linear = (layout == "time_major" and not net.coupled and not np.any(p.rectify_output)
-              and xi.time_major.dtype == dtype and state is None and net.transformer is None)
-    if linear:  # y = noiseless run + c * (filtered frozen noise, kept with the noise)
+    # Where the theory holds the update is linear: with frozen noise (in this run's dtype, from
+    # a fresh start) y = noiseless run + c * (filtered frozen noise, kept with the noise).
+    linear = (layout == "time_major" and theory.applies(net) and xi.time_major.dtype == dtype
+              and state is None)
+    if linear:
         response = noise_response(xi, p.tau, p.lambda_, dt, n_recorded=n_recorded, method=method, mesh=mesh)
         rate, moments, noiseless = run_on_response(
             p, np.asarray(dt, dtype), y0, external, response.z_recorded, response.z_mean,
