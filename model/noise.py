@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 from collections import OrderedDict
 
 import jax
 import jax.numpy as jnp
+
+from .deprecation import renamed
 
 
 def float_dtype():
@@ -108,18 +109,8 @@ class FrozenNoise:
         """The draws in the public layout (n_trials, n_steps, n_units) (a transposed copy)."""
         return jnp.swapaxes(self.time_major, 0, 1)
 
-    @property
-    def draws(self) -> jax.Array:
-        """Deprecated name of ``time_major``."""
-        warnings.warn("FrozenNoise.draws is deprecated: use .time_major (or .xi, trial-major)",
-                      DeprecationWarning, stacklevel=2)
-        return self.time_major
-
-    @property
-    def draws_mean(self) -> jax.Array:
-        """Deprecated name of ``xi_mean``."""
-        warnings.warn("FrozenNoise.draws_mean is deprecated: use .xi_mean", DeprecationWarning, stacklevel=2)
-        return self.xi_mean
+    draws = renamed("draws", "time_major", "use .time_major (or .xi, trial-major)")
+    draws_mean = renamed("draws_mean", "xi_mean", "use .xi_mean")
 
 
 def draw_xi(key, *, n_trials: int, n_steps: int, n_units: int = 1) -> jax.Array:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .deprecation import renamed
 from .moments import moments_over_trials
 from .params import Params
 from .state import State, end_state
@@ -94,19 +94,9 @@ class SimulationResult:
         xi = jnp.swapaxes(self._xi[:, :k], 0, 1) if self._xi_time_major else self._xi[:k]
         return self.sigma * xi
 
-    @property
-    def draws(self) -> jax.Array:
-        """Deprecated: the xi as stored (time-major or not); use ``xi`` (always trial-major)."""
-        warnings.warn("SimulationResult.draws is deprecated: use .xi, (n_trials, n_steps, n_units)",
-                      DeprecationWarning, stacklevel=2)
-        return self._xi
-
-    @property
-    def draws_time_major(self) -> bool:
-        """Deprecated: whether ``draws`` is time-major; ``xi`` is always trial-major."""
-        warnings.warn("SimulationResult.draws_time_major is deprecated: use .xi (always trial-major)",
-                      DeprecationWarning, stacklevel=2)
-        return self._xi_time_major
+    # The stored xi (time-major or not) under their old public names.
+    draws = renamed("draws", "_xi", "use .xi, (n_trials, n_steps, n_units)")
+    draws_time_major = renamed("draws_time_major", "_xi_time_major", "use .xi (always trial-major)")
 
 
 def _sources(inputs, n_steps):
