@@ -21,7 +21,8 @@ from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
-from .network import MAX_DELAY_STEPS, check_int, delay_steps_for
+from .checks import check_int
+from .network import MAX_DELAY_STEPS, delay_steps_for
 
 
 @dataclasses.dataclass(frozen=True)

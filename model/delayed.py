@@ -58,7 +58,7 @@ def run_delayed(y0, history, steps_run, xi, ext_ex, ext_in, inst, dlyd, delays, 
     - `step_fn`: `(y, xi_n, ex, inh) -> y_next` for all trials: NEST's steps 2-4 with
       `summed_drive` (see `step.py`).
     - `buffers_fn`: `(pre_rate, w_ex, w_in) -> (ex, inh)` for one trial, as
-      `simulate._network_buffers`; `pre_rate` is (n_units,) or (n_units, n_units).
+      `kernels.network_buffers`; `pre_rate` is (n_units,) or (n_units, n_units).
     - `shared_gain`: None, or `(g, beta, theta, linear_summation)`, the gain's three as scalars
       (every unit has the same gain) and linear_summation per unit, (n_units,), or True for
       all: then the sums over senders of all trials are one matrix product per step instead

@@ -21,8 +21,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .checks import check_finite_array, check_int
 from .inputs import ExternalInput
-from .network import check_finite_array, check_int, delay_steps_for
+from .network import delay_steps_for
 
 
 def step_rate_generator_inputs(

@@ -13,7 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .network import check_finite_array, check_int, delay_steps_for
+from .checks import check_finite_array, check_int
+from .network import delay_steps_for
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -13,32 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import check_finite_array, check_int
 from .params import Params
-
-
-def check_finite_array(name: str, value: Any, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {value!r}") from None
-    if shape is not None and arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return arr
-
-
-def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
-    """``value`` as an int in [minimum, maximum], or a ValueError naming ``name``."""
-    allowed = f"an integer >= {minimum}" + ("" if maximum is None else f" and <= {maximum}")
-    try:
-        number = float(value)
-        ok = not isinstance(value, (bool, np.bool_, str)) and np.isfinite(number) and number.is_integer()
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok or int(number) < minimum or (maximum is not None and int(number) > maximum):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return int(number)
 
 
 # A delay line this long already costs n_units x 10^7 floats; beyond it is surely a mistake.

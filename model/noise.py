@@ -18,6 +18,8 @@ from collections import OrderedDict
 import jax
 import jax.numpy as jnp
 
+from .deprecation import renamed
+
 
 def float_dtype():
     """float64 when JAX's x64 mode is on, float32 otherwise."""
@@ -50,19 +52,20 @@ def _draw(key, *, n_trials, n_steps, n_units, dtype):
 
 
 @jax.jit
-def _mean_over_trials(draws):
-    return jnp.mean(draws, axis=1)
+def _mean_over_trials(xi_time_major):
+    return jnp.mean(xi_time_major, axis=1)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class FrozenNoise:
-    """One noise realisation, stored time-major; pass it as ``simulate(..., xi=noise)``.
+    """One noise realisation: its draws ``xi``, stored time-major; pass it as ``simulate(..., xi=noise)``.
 
+    The noise of a run with it is ``sigma * xi``, so moving sigma keeps the same realisation.
     It also keeps what ``simulate`` filtered out of it (see ``noise_response.py``), so runs that
     only move mu, g, beta, theta, sigma, a switch or an input cost a single noiseless trace.
     """
 
-    draws: jax.Array  # (n_steps, n_trials, n_units)
+    time_major: jax.Array  # xi, (n_steps, n_trials, n_units)
     responses: OrderedDict = dataclasses.field(default_factory=OrderedDict, init=False, repr=False)
 
     @classmethod
@@ -91,20 +94,23 @@ class FrozenNoise:
         return cls(jnp.swapaxes(xi, 0, 1))
 
     @functools.cached_property
-    def draws_mean(self) -> jax.Array:
-        """(n_steps, n_units): the draws' mean over trials (computed once, on first use)."""
-        return _mean_over_trials(self.draws)
+    def xi_mean(self) -> jax.Array:
+        """(n_steps, n_units): xi's mean over trials (computed once, on first use)."""
+        return _mean_over_trials(self.time_major)
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(n_trials, n_steps, n_units), the public layout."""
-        n_steps, n_trials, n_units = self.draws.shape
+        n_steps, n_trials, n_units = self.time_major.shape
         return n_trials, n_steps, n_units
 
     @property
     def xi(self) -> jax.Array:
         """The draws in the public layout (n_trials, n_steps, n_units) (a transposed copy)."""
-        return jnp.swapaxes(self.draws, 0, 1)
+        return jnp.swapaxes(self.time_major, 0, 1)
+
+    draws = renamed("draws", "time_major", "use .time_major (or .xi, trial-major)")
+    draws_mean = renamed("draws_mean", "xi_mean", "use .xi_mean")
 
 
 def draw_xi(key, *, n_trials: int, n_steps: int, n_units: int = 1) -> jax.Array:

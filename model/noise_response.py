@@ -47,17 +47,18 @@ def noise_response(noise: FrozenNoise, tau, lambda_, dt, *, n_recorded: int, met
                    mesh) -> NoiseResponse:
     """``z`` for these draws and propagators: from ``noise``'s cache, or computed and kept."""
     n_units = noise.shape[2]
-    tau, lambda_ = (np.broadcast_to(np.asarray(v, noise.draws.dtype), (n_units,)) for v in (tau, lambda_))
-    dt = np.asarray(dt, noise.draws.dtype)
+    xi = noise.time_major
+    tau, lambda_ = (np.broadcast_to(np.asarray(v, xi.dtype), (n_units,)) for v in (tau, lambda_))
+    dt = np.asarray(dt, xi.dtype)
     key = (tau.tobytes(), lambda_.tobytes(), dt.tobytes(), n_recorded, method, mesh)
     kept = noise.responses
     if key in kept:
         kept.move_to_end(key)
         return kept[key]
-    # With trials left out, the loop sums squares only; the mean comes from the draws' mean
-    # (z is linear in xi, so mean(z) is the draws' mean passed through the same recursion).
-    draws_mean = noise.draws_mean if n_recorded < noise.shape[0] and method != "parallel" else None
-    z_recorded, z_mean, z_var, finite = _filter(noise.draws, draws_mean, tau, lambda_, dt,
+    # With trials left out, the loop sums squares only; the mean comes from xi's mean
+    # (z is linear in xi, so mean(z) is xi's mean passed through the same recursion).
+    xi_mean = noise.xi_mean if n_recorded < noise.shape[0] and method != "parallel" else None
+    z_recorded, z_mean, z_var, finite = _filter(xi, xi_mean, tau, lambda_, dt,
                                                 n_recorded=n_recorded, method=method, mesh=mesh)
     response = NoiseResponse(z_recorded, z_mean, z_var, bool(finite))
     kept[key] = response
@@ -67,25 +68,25 @@ def noise_response(noise: FrozenNoise, tau, lambda_, dt, *, n_recorded: int, met
 
 
 @functools.partial(jax.jit, static_argnames=("n_recorded", "method", "mesh"))
-def _filter(draws, draws_mean, tau, lambda_, dt, *, n_recorded, method, mesh):
+def _filter(xi, xi_mean, tau, lambda_, dt, *, n_recorded, method, mesh):
     """z (recorded trials), its moments over all trials, and whether it stayed finite."""
     note_trace()
-    n_trials = draws.shape[1]
+    n_trials = xi.shape[1]
     P1 = propagators(tau, lambda_, dt).P1  # (n_units,)
-    xi = split_trials(draws, mesh, 1)  # (n_steps, n_trials, n_units)
+    xi = split_trials(xi, mesh, 1)  # (n_steps, n_trials, n_units)
     if method == "parallel":
         combine = lambda e, l: (l[0] * e[0], l[0] * e[1] + l[1])  # noqa: E731  (l . e, affine maps)
         z = jax.lax.associative_scan(combine, (jnp.broadcast_to(P1, xi.shape), xi), axis=0)[1]
         recorded = z[:, :n_recorded]
         z_mean, z_var = moments_from_sums(*shifted_sums(z, 1), n_trials)
-    elif draws_mean is None:  # every trial is kept: moments after the loop
+    elif xi_mean is None:  # every trial is kept: moments after the loop
         z_start = split_trials(jnp.zeros(xi.shape[1:], xi.dtype), mesh, 0)
         recorded = jax.lax.scan(lambda z, xi_n: (P1 * z + xi_n,) * 2, z_start, xi)[1]
         z_mean, z_var = moments_from_sums(*shifted_sums(recorded, 1), n_trials)
     else:
         # Trials left out exist only inside the loop, so their sums are taken there; one sum
         # (of squares) per step is what that costs least. z has no drive: its trial mean is
-        # that of the draws (about 0 for standard-normal ones, |mean| ~ sd / sqrt(n_trials)),
+        # that of xi (about 0 for standard-normal draws, |mean| ~ sd / sqrt(n_trials)),
         # so sum(z^2) - n mean^2 loses no digits.
         def body(z, xi_n):
             z = P1 * z + xi_n
@@ -93,7 +94,7 @@ def _filter(draws, draws_mean, tau, lambda_, dt, *, n_recorded, method, mesh):
 
         z_start = split_trials(jnp.zeros(xi.shape[1:], xi.dtype), mesh, 0)
         recorded, squares = jax.lax.scan(body, z_start, xi)[1]
-        z_mean = jax.lax.scan(lambda m, x: (P1 * m + x,) * 2, jnp.zeros_like(P1), draws_mean)[1]
+        z_mean = jax.lax.scan(lambda m, x: (P1 * m + x,) * 2, jnp.zeros_like(P1), xi_mean)[1]
         z_var = jnp.maximum(squares - n_trials * z_mean * z_mean, 0.0) / max(n_trials - 1, 1)
     finite = jnp.all(jnp.isfinite(z_mean[-1]) & jnp.isfinite(z_var[-1]))
     return jnp.swapaxes(recorded, 0, 1), z_mean, z_var, finite

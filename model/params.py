@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 
+from .checks import check_per_unit_float, check_per_unit_switch
+
 FLOAT_FIELDS = ("tau", "lambda_", "sigma", "mu", "g", "beta", "theta", "rectify_rate")
 SWITCH_FIELDS = ("linear_summation", "rectify_output", "mult_coupling")
 FIELDS = FLOAT_FIELDS + SWITCH_FIELDS
@@ -41,38 +43,6 @@ _RULES = {
 
 def _is_concrete(value: Any) -> bool:
     return not isinstance(value, jax.core.Tracer)
-
-
-def _check_float(name: str, value: Any) -> np.ndarray:
-    raw = np.asarray(value)
-    if raw.dtype.kind not in "iuf":  # not bools or strings, which NumPy would turn into numbers
-        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers, got {value!r}") from None
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or have shape (n_units,), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    rule = _RULES.get(name)
-    if rule is not None:
-        ok, message, allowed = rule
-        if not np.all(ok(arr)):
-            raise ValueError(f"{name} = {value!r} is invalid: {message} Allowed: {allowed}.")
-    return arr
-
-
-def _check_switch(name: str, value: Any) -> np.ndarray:
-    arr = np.asarray(value)
-    if arr.dtype != bool:
-        if arr.dtype.kind in "iu" and np.all((arr == 0) | (arr == 1)):
-            arr = arr.astype(bool)
-        else:
-            raise ValueError(f"{name} must be True or False (or an array of them), got {value!r}")
-    if arr.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or have shape (n_units,), got shape {arr.shape}")
-    return arr
 
 
 @jax.tree_util.register_pytree_node_class
@@ -117,7 +87,8 @@ class Params:
         lengths = {}
         for name in FIELDS:
             value = getattr(self, name)
-            arr = _check_switch(name, value) if name in SWITCH_FIELDS else _check_float(name, value)
+            arr = (check_per_unit_switch(name, value) if name in SWITCH_FIELDS
+                   else check_per_unit_float(name, value, _RULES.get(name)))
             if arr.ndim == 1:
                 lengths[name] = arr.shape[0]
         if len(set(lengths.values())) > 1:

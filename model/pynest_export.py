@@ -23,8 +23,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import check_int
 from .inputs import ExternalInput
-from .network import Network, check_int
+from .network import Network
 
 
 def designed_rate(kind: str, amplitude: float, onset: float, period: float, width: float,

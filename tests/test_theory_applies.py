@@ -33,6 +33,16 @@ def test_applies_exactly_where_the_run_computes_its_noiseless_mean(name):
                                    np.asarray(theory.mean_at(net.params, 0.1, n)), rtol=1e-10, atol=1e-12)
 
 
+def test_simulate_asks_the_one_predicate(monkeypatch):
+    """simulate takes its noiseless (linear) path where theory.applies says so, not by a condition
+    of its own: told that the theory does not apply, a plain unit gets no noiseless trace."""
+    net = NETS["plain"][0]
+    asked = []
+    monkeypatch.setattr(theory, "applies", lambda n: asked.append(n) or False)
+    res = model.simulate(net, 5.0, 0.1, (), 4, xi=model.FrozenNoise.draw(3, n_trials=4, n_steps=50))
+    assert asked == [net] and res.noiseless is None
+
+
 class TransformerState(ExplorerState):
     """Settings with no autapse and no rectification whose network theory does not cover
     (the frame used to re-derive the condition from those two settings and index ``None``)."""
