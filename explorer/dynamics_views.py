@@ -140,7 +140,7 @@ class DynamicsViews:
         self.data = {}
         self.preset_text = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["preset-text"])
 
-        self.phase = _figure("Phase line at the cursor", "rate", "drift (rate / ms)")
+        self.phase = _figure("Phase line at the cursor", "rate", "drift (rate / ms)", name="phase_figure")
         self.phase.add_layout(Span(location=0, dimension="width", line_color="#999999", line_width=1))
         self.src = {
             "phase": _source("phase_source", "x", "drift"),

@@ -112,3 +112,24 @@ def test_unknown_branch_parameter_is_refused_naming_it():
         dynamics.branches(state, "sigma")
     with pytest.raises(ValueError, match="'speed'"):
         regimes.branches(dynamics.setting(state, 0.0), "speed", np.linspace(0, 1, 5))
+
+
+def test_a_burst_of_cursor_moves_is_coalesced_into_one_update(app, monkeypatch):
+    """Served, the moves that arrive before the session's loop turns cost one update, the last."""
+    d = app.dynamics
+    ticks = []
+
+    class Doc:  # the session's document: only its next-tick queue matters here
+        def add_next_tick_callback(self, callback):
+            ticks.append(callback)
+
+    monkeypatch.setattr(d, "_doc", Doc())
+    monkeypatch.setattr("panel.io.hold", lambda doc: __import__("contextlib").nullcontext())
+    moves, sent = dict(d.cursor_moves), d.sent["phase_dots"]
+    for t in np.linspace(200.0, 400.0, 10):  # ten drag events before the loop turns
+        d.cursor_span.location = float(t)
+    assert len(ticks) == 1 and d.sent["phase_dots"] == sent  # nothing computed yet
+    ticks.pop()()
+    assert d.cursor_moves["dragged"] == moves["dragged"] + 10 and d.cursor_moves["taken"] == moves["taken"] + 1
+    assert d.cursor.value == pytest.approx(400.0) and d.sent["phase_dots"] == sent + 1
+    np.testing.assert_array_equal(d.src["dots"].data["x"], dynamics.trials_at(app.frame, 400.0).astype(np.float32))
