@@ -142,6 +142,14 @@ def test_dragging_the_time_cursor_on_the_rate_plot_moves_the_phase_lines_dots():
         assert slider == pytest.approx(t_expected)  # the slider followed the line
         np.testing.assert_allclose(dots, rates[:len(dots), n], atol=1e-5)  # the model's rates there
         assert not np.allclose(dots, before, atol=1e-3)  # they moved
+        # what the user sees: the dashed red line is drawn where it was dropped, not at the run's end
+        from .pixels import png_pixels
+        box = {"x": c["left"], "y": c["top"], "width": c["right"] - c["left"], "height": c["bottom"] - c["top"]}
+        img = png_pixels(page.screenshot(clip=box)).astype(int)
+        red = (img[..., 0] > 150) & (img[..., 1] < 120) & (img[..., 2] < 120)
+        columns = np.flatnonzero(red.sum(0) > 0.2 * img.shape[0]) + box["x"]  # a dashed vertical line
+        line_x = page.evaluate(CURSOR)["x"]
+        assert columns.size and np.abs(columns - line_x).max() <= 4, (columns, line_x)
         changes = page.evaluate("window.__changes")
         assert changes["trials"] == 0  # the traces were not recomputed nor re-sent
         # visible: the phase line's tab is on screen, its plot inside the window, the dots in its ranges
