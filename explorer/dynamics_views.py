@@ -11,7 +11,8 @@ Each view keeps a key of what its data depends on and sends only when that key c
 regime map ignores the seed, the trials, sigma and its own axes' values; the phase line's curve
 ignores sigma and the run). Only the tab on screen is fed; the others when they are opened. A
 tap on the regime map moves both of its parameters' sliders (through ``Explorer.apply``, so it
-is validated all-or-nothing).
+is validated all-or-nothing). The time cursor is a line dragged on the rate plot (an editable
+``Span``), kept in step with its slider; the hysteresis tab sweeps a parameter the user picks.
 """
 
 from __future__ import annotations
