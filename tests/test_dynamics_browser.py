@@ -164,4 +164,29 @@ def test_dragging_the_time_cursor_on_the_rate_plot_moves_the_phase_lines_dots():
         assert curve[0] < dots.min() and dots.max() < curve[-1]
         print(f"drag: {len(patches)} location messages sent, {changes['dots']} dots updates received")
         assert 0 < changes["dots"] <= len(patches)
+
+        # branches against a chosen parameter: the page's data are the model's for that parameter
+        from model import regimes
+        page.get_by_text("Hysteresis", exact=True).click()
+        _wait_source(page, "branch_stable_source")
+        select = page.get_by_label("branches against")
+        assert select.is_visible() and select.is_enabled()
+        select.select_option("mu")
+        state = state_from_page(page)
+        values = np.linspace(*dynamics.map_range(state, "mu"), dynamics.BRANCH_POINTS)
+        br = regimes.branches(dynamics.setting(state, 0.0), "mu", values)
+        rate, stable = np.asarray(br.fixed.rate), np.asarray(br.fixed.stable)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            shown = source(page, "branch_stable_source")
+            if len(shown["u"]) and np.nanmin(shown["u"]) == pytest.approx(values[0], abs=1e-5):
+                break
+            time.sleep(0.2)
+        expected = np.sort(rate[stable & np.isfinite(rate)])
+        got = np.asarray(shown["rate"])
+        np.testing.assert_allclose(np.sort(got[np.isfinite(got)]), expected, atol=1e-5)
+        fv = np.asarray(br.fold_value)
+        np.testing.assert_allclose(np.sort(source(page, "fold_source")["u"]), np.sort(fv[np.isfinite(fv)]),
+                                   atol=1e-5)
+        assert len(fv[np.isfinite(fv)]) == 2  # this autapse is bistable over a range of mu: two folds
         browser.close()
