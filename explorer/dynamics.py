@@ -100,6 +100,8 @@ def trial_extent(frame: Frame) -> tuple[float, float]:
     ``?mu=0.5&w_self=2`` the curve stopped at rate 2.5 and the trials sat near 3.2, off its end).
     Over the whole run, not at the cursor: dragging the cursor then never re-sends the curve. The
     grid (half a power of ten of the span) keeps small changes (sigma, the seed) from moving it.
+
+    **Arguments:** `frame`: the run shown. **Returns:** (lo, hi); (0, 0) if no rate is finite.
     """
     rates = frame.trials[np.isfinite(frame.trials)]
     if rates.size == 0:
@@ -110,13 +112,23 @@ def trial_extent(frame: Frame) -> tuple[float, float]:
 
 
 def fixed_points_at(state: ExplorerState, u: float) -> tuple[np.ndarray, np.ndarray]:
-    """The fixed points at input level ``u``: (rates, stable), those that exist only."""
+    """The fixed points at one input level.
+
+    **Arguments:** `state`: the explorer's state; `u`: the input level.
+
+    **Returns:** (rates, stable): those that exist only.
+    """
     return _points(fpm.fixed_points(setting(state, u)))
 
 
 def phase_range(fixed: np.ndarray, cover: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
     """The phase curve's rate range: the fixed points, 0 and ``cover``, with a margin of a quarter of
-    the fixed points' span (1 at least) beyond each end."""
+    the fixed points' span (1 at least) beyond each end.
+
+    **Arguments:** `fixed`: the fixed points' rates; `cover`: (lo, hi) rates to span too.
+
+    **Returns:** (first, last) rate of the curve.
+    """
     span = np.concatenate([fixed, [0.0]])
     lo, hi = span.min(), span.max()
     pad = max(1.0, 0.25 * (hi - lo))

@@ -122,6 +122,7 @@ class DynamicsViews:
         self.cursor_moves = {"dragged": 0, "taken": 0}  # span changes received, and acted on
         self._cursor_pending = None
         self._cursor_scheduled = False
+        self._cursor_from_slider = False  # the line being moved by the slider: not a drag
         self.cursor_span.on_change("location", self._on_cursor_dragged)
         self.cursor.param.watch(self._cursor_to_span, "value")
         self.branch_axis = pn.widgets.Select(
@@ -294,8 +295,6 @@ class DynamicsViews:
             return
         with pn.io.hold(self._doc):
             self.cursor.value = t
-
-    _cursor_from_slider = False
 
     def _cursor_to_span(self, event) -> None:
         """The slider (keyboard, or a new run length) moves the line; a drag's own value is not
