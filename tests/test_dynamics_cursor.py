@@ -133,3 +133,15 @@ def test_a_burst_of_cursor_moves_is_coalesced_into_one_update(app, monkeypatch):
     assert d.cursor_moves["dragged"] == moves["dragged"] + 10 and d.cursor_moves["taken"] == moves["taken"] + 1
     assert d.cursor.value == pytest.approx(400.0) and d.sent["phase_dots"] == sent + 1
     np.testing.assert_array_equal(d.src["dots"].data["x"], dynamics.trials_at(app.frame, 400.0).astype(np.float32))
+
+
+def test_an_unknown_branch_parameter_reaching_the_view_is_named_on_the_page_and_nothing_changes():
+    a = Explorer()
+    d = a.dynamics
+    d.tabs.active = TABS.index("Hysteresis")
+    before = {k: dict(d.src[k].data) for k in ("branch_stable", "folds")}
+    d.branch_axis.options = {**d.branch_axis.options, "speed": "speed"}  # not a parameter of the model
+    d.branch_axis.value = "speed"
+    assert a.message.visible and "'speed'" in a.message.object
+    for k, data in before.items():
+        assert all(np.array_equal(d.src[k].data[c], v, equal_nan=True) for c, v in data.items())
