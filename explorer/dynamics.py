@@ -8,6 +8,8 @@ the drift from the same drive function (``model.drive``). Every array returned i
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 import model
@@ -33,11 +35,21 @@ def input_weight(state: ExplorerState) -> float:
     return 0.0 if state.input_kind == "none" else float(state.input_weight)
 
 
+# Asked on every move of the time cursor, but the samples change only with the input's settings:
+# a 1,000,000-step sine costs ~30 ms to sample again (explorer/input_checks.py measured 32 ms).
+@functools.lru_cache(maxsize=4)
+def _input_rate(kind, amplitude, onset, period, width, dt, n_steps) -> np.ndarray:
+    rate = model.DesignedInput(kind, amplitude, onset, period, width).rate(dt, n_steps)
+    rate.setflags(write=False)
+    return rate
+
+
 def input_level_at(state: ExplorerState, t_ms: float) -> float:
     """The input rate the unit receives at time ``t_ms`` (emitted one delay earlier)."""
     if state.input_kind == "none":
         return 0.0
-    rate = state.input_rate()
+    rate = _input_rate(state.input_kind, state.amplitude, state.onset, state.period, state.width,
+                       state.dt, state.n_steps)
     n = int(np.clip(round(t_ms / state.dt) - 1 - state.input_delay_steps(), 0, rate.size - 1))
     return float(rate[n])
 
@@ -61,39 +73,88 @@ def _points(fp) -> tuple[np.ndarray, np.ndarray]:
     return rate[exists].astype(float), stable[exists]
 
 
+@functools.lru_cache(maxsize=16)
+def _propagators(tau, lambda_, dt) -> tuple[float, float]:
+    prop = model.propagators(tau, lambda_, dt)
+    return float(prop.P1), float(prop.P2)
+
+
 def drift(state: ExplorerState, u: float, x) -> np.ndarray:
     """The noiseless change per ms of NEST's update at rate x (held for the delay), input level u:
     ``(max(P1 x + P2 (mu + D(x)), floor) - x) / dt`` (the floor only when rectifying)."""
-    p = state.to_params()
     x = np.asarray(x, float)
-    prop = model.propagators(state.tau, state.lambda_, state.dt)
-    D = autapse_drive(p, state.w_self, u, input_weight(state)).value(x, p)
-    after = float(prop.P1) * x + float(prop.P2) * (state.mu + D)
+    P1, P2 = _propagators(state.tau, state.lambda_, state.dt)
+    # the state has Params' fields as plain numbers: the drive is computed in NumPy (with a Params,
+    # in JAX: ~2 ms of dispatch per call, most of a cursor move's ~5 ms, measured in-process)
+    D = autapse_drive(state, state.w_self, u, input_weight(state)).value(x, state)
+    after = P1 * x + P2 * (state.mu + D)
     if state.rectify_output:
         after = np.maximum(after, state.rectify_rate)
     return (after - x) / state.dt
 
 
-def phase_line(state: ExplorerState, u: float) -> dict:
-    """The drift per ms (``drift``) against the rate x, around the fixed points.
+def trial_extent(frame: Frame) -> tuple[float, float]:
+    """The range of the shown trials' rates over the whole run, widened outwards to a coarse grid.
 
-    Independent of sigma, the seed and the run: the trials at the cursor are drawn on it with
-    ``drift`` at their own rates.
+    The phase curve covers it, so the trials at any cursor time lie on the curve (before, with
+    ``?mu=0.5&w_self=2`` the curve stopped at rate 2.5 and the trials sat near 3.2, off its end).
+    Over the whole run, not at the cursor: dragging the cursor then never re-sends the curve. The
+    grid (half a power of ten of the span) keeps small changes (sigma, the seed) from moving it.
+
+    **Arguments:** `frame`: the run shown. **Returns:** (lo, hi); (0, 0) if no rate is finite.
+    """
+    rates = frame.trials[np.isfinite(frame.trials)]
+    if rates.size == 0:
+        return 0.0, 0.0
+    lo, hi = float(rates.min()), float(rates.max())
+    q = 10.0 ** np.floor(np.log10(max(hi - lo, 1.0))) / 2
+    return float(np.floor(lo / q) * q), float(np.ceil(hi / q) * q)
+
+
+def fixed_points_at(state: ExplorerState, u: float) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed points at one input level.
+
+    **Arguments:** `state`: the explorer's state; `u`: the input level.
+
+    **Returns:** (rates, stable): those that exist only.
+    """
+    return _points(fpm.fixed_points(setting(state, u)))
+
+
+def phase_range(fixed: np.ndarray, cover: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float]:
+    """The phase curve's rate range: the fixed points, 0 and ``cover``, with a margin of a quarter of
+    the fixed points' span (1 at least) beyond each end.
+
+    **Arguments:** `fixed`: the fixed points' rates; `cover`: (lo, hi) rates to span too.
+
+    **Returns:** (first, last) rate of the curve.
+    """
+    span = np.concatenate([fixed, [0.0]])
+    lo, hi = span.min(), span.max()
+    pad = max(1.0, 0.25 * (hi - lo))
+    return float(min(lo, cover[0]) - pad), float(max(hi, cover[1]) + pad)
+
+
+def phase_line(state: ExplorerState, u: float, cover: tuple[float, float] = (0.0, 0.0),
+               points: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """The drift per ms (``drift``) against the rate x, over ``phase_range``.
+
+    Independent of sigma, the seed and the run (but for ``cover``): the trials at the cursor are
+    drawn on it with ``drift`` at their own rates.
 
     **Arguments:**
 
     - `state`: the explorer's state; `u`: the input level.
+    - `cover`: (lo, hi) rates the curve must span too (the shown trials: ``trial_extent``).
+    - `points`: ``fixed_points_at(state, u)`` if the caller has it already.
 
     **Returns:**
 
     dict with `x`, `drift` (PHASE_POINTS,), fixed points `fixed` / `fixed_stable`, and arrows
     (`arrow_x`, `arrow_dir`: +1 rightwards, -1 leftwards).
     """
-    fixed, stable = _points(fpm.fixed_points(setting(state, u)))
-    span = np.concatenate([fixed, [0.0]])
-    lo, hi = span.min(), span.max()
-    pad = max(1.0, 0.25 * (hi - lo))
-    x = np.linspace(lo - pad, hi + pad, PHASE_POINTS)
+    fixed, stable = points if points is not None else fixed_points_at(state, u)
+    x = np.linspace(*phase_range(fixed, cover), PHASE_POINTS)
     dx = drift(state, u, x)
     ax = np.linspace(x[0], x[-1], 16)[1:-1]
     ad = np.sign(np.interp(ax, x, dx))
@@ -116,23 +177,36 @@ def input_span(state: ExplorerState) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def branches(state: ExplorerState) -> dict:
-    """Fixed points against the input level: stable and unstable parts, folds.
+def branches(state: ExplorerState, axis: str = "input", u: float = 0.0) -> dict:
+    """Fixed points against one parameter: stable and unstable parts, folds, the current value.
+
+    **Arguments:**
+
+    - `state`: the explorer's state (the values off the axis).
+    - `axis`: a name of `MAP_AXES` ("input": the input level, over what the run delivers,
+      widened; any other over its widget's range).
+    - `u`: the input level held while another parameter is swept (the one at the time cursor).
 
     **Returns:**
 
-    dict with `u` (BRANCH_POINTS,), `stable` and `unstable` (rates with NaN breaks, one row per
-    slot: (SLOTS, BRANCH_POINTS)), `fold_u`, `fold_rate`.
+    dict with `axis`, `label`, `u` (the axis values, BRANCH_POINTS), `stable` and `unstable` (rates
+    with NaN breaks, one row per slot: (SLOTS, BRANCH_POINTS)), `fold_u`, `fold_rate`, and
+    `current` (the setting's own value on the axis; for the input, `u`). Raises `ValueError`
+    naming an unknown axis, before computing anything.
     """
-    lo, hi = input_span(state)
-    u = np.linspace(lo, hi, BRANCH_POINTS)
-    br = regimes.branches(setting(state, 0.0), "input", u)
+    regimes.check_axes(axis, None, (BRANCH_POINTS,))
+    if axis == "input":
+        values, base, current = np.linspace(*input_span(state), BRANCH_POINTS), setting(state, 0.0), float(u)
+    else:
+        values, base = np.linspace(*map_range(state, axis), BRANCH_POINTS), setting(state, u)
+        current = float(getattr(state, MAP_AXES[axis][0]))
+    br = regimes.branches(base, axis, values)
     rate = np.asarray(br.fixed.rate, float).T  # (SLOTS, n)
     stable = np.asarray(br.fixed.stable).T
     fv, fr = np.asarray(br.fold_value, float), np.asarray(br.fold_rate, float)
     ok = np.isfinite(fv) & np.isfinite(fr)
-    return dict(u=u, stable=np.where(stable, rate, np.nan), unstable=np.where(~stable, rate, np.nan),
-                fold_u=fv[ok], fold_rate=fr[ok])
+    return dict(axis=axis, label=MAP_AXES[axis][1], u=values, stable=np.where(stable, rate, np.nan),
+                unstable=np.where(~stable, rate, np.nan), fold_u=fv[ok], fold_rate=fr[ok], current=current)
 
 
 def trajectory(state: ExplorerState, frame: Frame, max_points: int = 2000) -> dict:

@@ -11,7 +11,8 @@ Each view keeps a key of what its data depends on and sends only when that key c
 regime map ignores the seed, the trials, sigma and its own axes' values; the phase line's curve
 ignores sigma and the run). Only the tab on screen is fed; the others when they are opened. A
 tap on the regime map moves both of its parameters' sliders (through ``Explorer.apply``, so it
-is validated all-or-nothing).
+is validated all-or-nothing). The time cursor is a line dragged on the rate plot (an editable
+``Span``), kept in step with its slider; the hysteresis tab sweeps a parameter the user picks.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def warm_up() -> None:
         try:
             state = ExplorerState()
             dynamics.phase_line(state, 0.0)
-            dynamics.branches(state)
+            dynamics.branches(state)  # one grid shape for every axis (the axis is traced data)
             dynamics.regime_map(state, "w_self", "mu", 0.0)
         finally:
             with _warm["lock"]:
@@ -108,19 +109,40 @@ class DynamicsViews:
         state = explorer.state
         if explorer._server_doc() is not None:
             warm_up()  # served: compile before the first tab is opened; in-process, on first use
+        self._doc = explorer._server_doc()
         self.cursor = pn.widgets.FloatSlider(label="time cursor (ms)", start=0.0, end=state.t_sim(),
                                              value=state.t_sim(), step=state.dt, width=260)
+        # The time cursor, dragged on the rate plot: Bokeh 3.9's editable Span (its view moves it on
+        # a pan that starts on the line, and each move syncs `location` to the server). The slider
+        # stays for the keyboard; the two follow each other (``cursor_moves``).
+        self.cursor_span = Span(location=state.t_sim(), dimension="height", editable=True, name="time_cursor",
+                                line_color="#c0392b", line_width=3, line_alpha=0.8, line_dash="dashed",
+                                hover_line_color="#c0392b", hover_line_width=6, hover_line_alpha=0.5)
+        explorer.figures.rates.add_layout(self.cursor_span)
+        self.cursor_moves = {"dragged": 0, "taken": 0}  # span changes received, and acted on
+        self._cursor_pending = None
+        self._cursor_scheduled = False
+        self._cursor_from_slider = False  # the line being moved by the slider: not a drag
+        self.cursor_span.on_change("location", self._on_cursor_dragged)
+        self.cursor.param.watch(self._cursor_to_span, "value")
+        self.branch_axis = pn.widgets.Select(
+            label="branches against", value="input", width=200,
+            options={dynamics.MAP_AXES["input"][1]: "input",
+                     **{label: name for name, (_, label) in dynamics.MAP_AXES.items() if name != "input"}})
         self.window = pn.widgets.RangeSlider(label="distribution window (ms)", start=0.0, end=state.t_sim(),
                                              value=(state.t_sim() / 2, state.t_sim()), step=state.dt, width=260)
         self.x_axis = pn.widgets.Select(label="map x", options=list(dynamics.MAP_AXES), value="w_self", width=120)
         self.y_axis = pn.widgets.Select(label="map y", options=list(dynamics.MAP_AXES), value="mu", width=120)
         self._keys = {}
+        self._extent = (None, (0.0, 0.0))  # (id of the frame, its trials' extent)
+        self._fixed = (None, None)  # (key, fixed points at the cursor's input level)
         self.sent = {k: 0 for k in
-                     ("phase", "phase_dots", "branches", "trajectory", "distribution", "map", "map_here")}
+                     ("phase", "phase_dots", "branches", "branch_here", "trajectory", "distribution", "map",
+                      "map_here")}
         self.data = {}
         self.preset_text = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["preset-text"])
 
-        self.phase = _figure("Phase line at the cursor", "rate", "drift (rate / ms)")
+        self.phase = _figure("Phase line at the cursor", "rate", "drift (rate / ms)", name="phase_figure")
         self.phase.add_layout(Span(location=0, dimension="width", line_color="#999999", line_width=1))
         self.src = {
             "phase": _source("phase_source", "x", "drift"),
@@ -149,14 +171,17 @@ class DynamicsViews:
                            legend_label="trials at cursor")
 
         self.hyst = _figure("Fixed points vs input level", "input level", "rate")
-        self.hyst.line("u", "rate", source=src["trajectory"], line_color="#f2a541", alpha=0.8, line_width=1.2,
-                       legend_label="trial 1")
+        self._trajectory = self.hyst.line("u", "rate", source=src["trajectory"], line_color="#f2a541", alpha=0.8,
+                                          line_width=1.2, legend_label="trial 1")
         self.hyst.line("u", "rate", source=src["branch_stable"], line_color="#0b3d6e", line_width=2.5,
                        legend_label="stable")
         self.hyst.line("u", "rate", source=src["branch_unstable"], line_color="#0b3d6e", line_dash="dashed",
                        line_width=1.5, legend_label="unstable")
         self.hyst.scatter("u", "rate", source=src["folds"], marker="diamond", size=13, color="#c0392b",
                           legend_label="folds")
+        self.branch_here = Span(location=0.0, dimension="height", line_color="#33415c", line_dash="dotted",
+                                line_width=2, name="branch_current")  # the setting's own value
+        self.hyst.add_layout(self.branch_here)
 
         self.dist = _figure("Rate distribution over the window", "rate", "density")
         self.dist.quad(left="left", right="right", top="density", bottom=0, source=src["hist"],
@@ -177,7 +202,7 @@ class DynamicsViews:
         pane = lambda fig: pn.pane.Bokeh(fig)  # noqa: E731
         self.tabs = pn.Tabs(
             (TABS[0], pn.Column(pane(self.phase), self.cursor)),
-            (TABS[1], pane(self.hyst)),
+            (TABS[1], pn.Column(pane(self.hyst), self.branch_axis)),
             (TABS[2], pn.Column(pane(self.dist), self.window)),
             (TABS[3], pn.Column(pane(self.map), pn.Row(self.x_axis, self.y_axis))),
             width=WIDTH + 20,
@@ -186,7 +211,7 @@ class DynamicsViews:
         self.preset_text.object = NOTES.get(explorer.presets.value, "")
         explorer.presets.param.watch(lambda e: setattr(self.preset_text, "object", NOTES.get(e.new, "")), "value")
         self.panel = pn.Column(self.tabs, self.preset_text, width=WIDTH + 20)
-        for w in (self.cursor, self.window, self.x_axis, self.y_axis):
+        for w in (self.cursor, self.window, self.x_axis, self.y_axis, self.branch_axis):
             w.param.watch(lambda e: self.update(), "value")
 
     def _show(self, name, d):
@@ -207,6 +232,16 @@ class DynamicsViews:
             u, r = _joined_rows(d["u"], d["unstable"])
             send(src["branch_unstable"], {"u": u, "rate": r})
             send(src["folds"], {"u": d["fold_u"], "rate": d["fold_rate"]})
+            self.hyst.xaxis.axis_label = d["label"]
+            # the run's path is (input received, rate): drawn only against the input level
+            on_input = d["axis"] == "input"
+            self.hyst.title.text = f"Fixed points vs {d['label']}" + ("" if on_input else " (run's path: vs input only)")
+            self._trajectory.visible = on_input
+            for item in self.hyst.legend.items:
+                if self._trajectory in item.renderers:
+                    item.visible = on_input
+        elif name == "branch_here":
+            self.branch_here.location = d["current"]
         elif name == "trajectory":
             send(src["trajectory"], {"u": d["u"], "rate": d["rate"]})
         elif name == "distribution":
@@ -233,6 +268,45 @@ class DynamicsViews:
         self.data[name] = data
         self.sent[name] += 1
         self._show(name, data)
+
+    # -- the time cursor --------------------------------------------------------------------
+    def _on_cursor_dragged(self, attr, old, new) -> None:
+        """The cursor's line moved (a drag on the rate plot). Served, the moves are coalesced: at most
+        one is scheduled on the session's loop and it takes the latest location, so a drag costs
+        one dots update per turn of the loop however many moves arrive. The traces are not touched:
+        the cursor is no setting, so nothing is simulated again."""
+        if new is None or self._cursor_from_slider:
+            return
+        self.cursor_moves["dragged"] += 1
+        self._cursor_pending = float(new)
+        if self._doc is None:
+            self._take_cursor()
+        elif not self._cursor_scheduled:
+            self._cursor_scheduled = True
+            self._doc.add_next_tick_callback(self._take_cursor)
+
+    def _take_cursor(self) -> None:
+        self._cursor_scheduled = False
+        state = self.explorer.state
+        t = float(np.clip(round(self._cursor_pending / state.dt) * state.dt, 0.0, state.t_sim()))
+        self.cursor_moves["taken"] += 1
+        if self._doc is None:
+            self.cursor.value = t
+            return
+        with pn.io.hold(self._doc):
+            self.cursor.value = t
+
+    def _cursor_to_span(self, event) -> None:
+        """The slider (keyboard, or a new run length) moves the line; a drag's own value is not
+        sent back (it is on the line already, to within half a step)."""
+        loc = self.cursor_span.location
+        if loc is not None and abs(loc - event.new) <= self.explorer.state.dt / 2:
+            return
+        self._cursor_from_slider = True
+        try:
+            self.cursor_span.location = event.new
+        finally:
+            self._cursor_from_slider = False
 
     def _on_tap(self, x=None, y=None, **_):
         if x is None or y is None:
@@ -283,12 +357,30 @@ class DynamicsViews:
         if tab == "Phase line":
             u = dynamics.input_level_at(state, self.cursor.value)
             at = dynamics.trials_at(frame, self.cursor.value)
-            self._send("phase", dyn + (u,), lambda: dynamics.phase_line(state, u))
+            if self._extent[0] != id(frame):
+                self._extent = (id(frame), dynamics.trial_extent(frame))
+            cover = self._extent[1]
+            if self._fixed[0] != dyn + (u,):
+                self._fixed = (dyn + (u,), dynamics.fixed_points_at(state, u))
+            points = self._fixed[1]
+            # re-sent when the physics or the range it must cover moves, not for every new run
+            self._send("phase", dyn + (u,) + dynamics.phase_range(points[0], cover),
+                       lambda: dynamics.phase_line(state, u, cover, points))
             self._send("phase_dots", run + (self.cursor.value,),
                        lambda: dict(rate=at, drift=dynamics.drift(state, u, at)))
         elif tab == "Hysteresis":
-            self._send("branches", dyn, lambda: dynamics.branches(state))
-            self._send("trajectory", run, lambda: dynamics.trajectory(state, frame))
+            axis = self.branch_axis.value
+            u = dynamics.input_level_at(state, self.cursor.value)
+            try:  # against the input, the input level is the axis: the cursor moves only the marker
+                self._send("branches", dyn + (axis,) + (() if axis == "input" else (u,)),
+                           lambda: dynamics.branches(state, axis, u))
+            except ValueError as err:
+                self.explorer.show_message(str(err))
+                return
+            current = u if axis == "input" else float(getattr(state, dynamics.MAP_AXES[axis][0]))
+            self._send("branch_here", (axis, current), lambda: dict(current=current))
+            if axis == "input":
+                self._send("trajectory", run, lambda: dynamics.trajectory(state, frame))
         elif tab == "Distribution":
             self._send("distribution", run + tuple(self.window.value),
                        lambda: dynamics.distribution(state, frame, self.window.value))

@@ -9,8 +9,8 @@ NOTES = {
         "filled point, and the histogram (Distribution) is the exact Gaussian. Try: raise sigma and "
         "watch the histogram widen while the phase line does not move."),
     "Bistable switch (autapse + sine)": (
-        "The autapse gives two stable states at zero input (Phase line with the time cursor before the "
-        "onset, at 100 ms: two filled points, one open). "
+        "The autapse gives two stable states at zero input (Phase line: drag the red time cursor on the "
+        "rate plot to before the onset, 100 ms: two filled points, one open). "
         "Hysteresis shows the loop: the rate jumps only at the folds, not at zero input. Try: lower "
         "beta until the folds meet and the loop closes."),
     "Noise-driven switching": (

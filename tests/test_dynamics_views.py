@@ -94,10 +94,12 @@ def test_regime_map_cell_matches_the_model_and_is_not_resent_for_seed_or_sigma(a
 
 
 def test_phase_curve_is_not_resent_when_sigma_moves(app):
-    _show(app, "Phase line")
+    before = _show(app, "Phase line")["phase"]
     sent = dict(app.dynamics.sent)
     app.apply(sigma=app.state.sigma + 0.1)
-    assert app.dynamics.sent["phase"] == sent["phase"]
+    # only when the trials leave its range (tests/test_dynamics_cursor.py: the range follows them)
+    needed = dynamics.phase_range(before["fixed"], dynamics.trial_extent(app.frame))
+    assert app.dynamics.sent["phase"] == sent["phase"] + (not np.allclose(needed, before["x"][[0, -1]]))
     assert app.dynamics.sent["phase_dots"] == sent["phase_dots"] + 1
 
 
@@ -128,18 +130,27 @@ def test_no_nan_or_infinity_reaches_a_plot_at_extreme_settings(settings):
     a = Explorer()
     a.apply(duration=200.0, **settings)
     assert not a.message.visible, a.message.object
-    for tab in TABS:
-        _show(a, tab)
     gaps = {("branches", "stable"), ("branches", "unstable"), ("distribution", "pdf")}  # NaN = draw nothing
-    for view, data in a.dynamics.data.items():
-        for column, value in data.items():
-            if isinstance(value, str):
-                continue
-            arr = np.asarray(value, float)
-            assert not np.isinf(arr).any(), (view, column)
-            if (view, column) not in gaps:
-                assert np.isfinite(arr).all(), (view, column, arr)
-    for name, src in a.dynamics.src.items():  # what goes to the page
-        for column, value in src.data.items():
-            arr = np.asarray(value[0] if column == "image" else value, float)
-            assert not np.isinf(arr).any(), (name, column)
+    d = a.dynamics
+    # every control of the views too: the cursor (dragged line or slider) and the branches' axis
+    for t in (0.0, a.state.t_sim() / 2, a.state.t_sim(), -50.0, 1e9):
+        d.cursor_span.location = t
+        for axis in d.branch_axis.options.values():
+            d.branch_axis.value = axis
+            for tab in TABS:
+                _show(a, tab)
+            assert not a.message.visible, a.message.object
+            for view, data in d.data.items():
+                for column, value in data.items():
+                    if isinstance(value, str):
+                        continue
+                    arr = np.asarray(value, float)
+                    assert not np.isinf(arr).any(), (view, column)
+                    if (view, column) not in gaps:
+                        assert np.isfinite(arr).all(), (view, column, arr)
+            for name, src in d.src.items():  # what goes to the page
+                for column, value in src.data.items():
+                    arr = np.asarray(value[0] if column == "image" else value, float)
+                    assert not np.isinf(arr).any(), (name, column)
+            for span in (d.cursor_span, d.branch_here):
+                assert np.isfinite(span.location), span.name
