@@ -1,4 +1,4 @@
-"""The HoloViews dynamics views (``explorer/dynamics_hv.py``) put into their Bokeh sources the data
+"""The HoloViews dynamics views (``explorer/bench/hv_views.py``) put into their Bokeh sources the data
 the Bokeh views (``explorer/dynamics_views.py``) put into theirs: the benchmark
 ``explorer.bench.holoviews_vs_bokeh`` compares like with like."""
 
@@ -19,7 +19,7 @@ def both():
     require("holoviews", "the HoloViews dynamics views (benchmark extra)")
     import panel as pn
 
-    from explorer import dynamics_hv
+    from explorer.bench import hv_views as hvv
     from explorer.bench.holoviews_vs_bokeh import _data_sets
     from explorer.app import Explorer
 
@@ -27,8 +27,8 @@ def both():
     bk = Explorer().dynamics
     bk_doc = Document()
     bk_doc.add_root(bk.panel.get_root(bk_doc))
-    views = {"Phase line": dynamics_hv.PhaseLine(), "Hysteresis": dynamics_hv.Hysteresis(),
-             "Distribution": dynamics_hv.Distribution(), "Regime map": dynamics_hv.RegimeMap()}
+    views = {"Phase line": hvv.PhaseLine(), "Hysteresis": hvv.Hysteresis(),
+             "Distribution": hvv.Distribution(), "Regime map": hvv.RegimeMap()}
     hv_doc = Document()
     for tab, view in views.items():
         hv_doc.add_root(pn.panel(view.object).get_root(hv_doc))

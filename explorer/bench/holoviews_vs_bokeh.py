@@ -1,7 +1,7 @@
 """``python -m explorer.bench.holoviews_vs_bokeh``: each dynamics view, Bokeh vs HoloViews, one process.
 
 Builds the four dynamics views both ways, the Bokeh ones of ``explorer/dynamics_views.py`` and
-the HoloViews ones of ``explorer/dynamics_hv.py`` (``DynamicMap`` + ``Pipe`` per layer,
+the HoloViews ones of ``explorer/bench/hv_views.py`` (a ``DynamicMap`` over its own stream per layer,
 ``hv.Image`` + ``Tap`` for the map), renders each into a Panel document, then interleaves
 updates of both with the same data (view by view, the two ways alternating which goes first)
 and prints the per-update time, p50 and p95, and the ratio hv / bokeh. An update is what the
@@ -86,6 +86,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--updates", type=int, default=60)
     ap.add_argument("--sets", type=int, default=6)
+    ap.add_argument("--phase-p95", type=float, help="the phase-line p95 (ms) of `python -m explorer.bench "
+                    "--part browser`, Bokeh; with --floor-p95, prints each view's estimated page p95 with HoloViews")
+    ap.add_argument("--floor-p95", type=float, help="the stock one-number floor's p95 (ms) of the same run")
     args = ap.parse_args(argv)
     print(f"uptime before: {os.getloadavg()}")
 
@@ -107,11 +110,11 @@ def main(argv=None):
     bk_doc.flush()
 
     t = time.perf_counter()
-    from explorer import dynamics_hv
+    from explorer.bench import hv_views as hvv
     hv_import = time.perf_counter() - t
     hv_views, hv_docs, hv_first = {}, {}, {}
-    for tab, cls in zip(TABS, (dynamics_hv.PhaseLine, dynamics_hv.Hysteresis, dynamics_hv.Distribution,
-                                dynamics_hv.RegimeMap)):
+    for tab, cls in zip(TABS, (hvv.PhaseLine, hvv.Hysteresis, hvv.Distribution,
+                                hvv.RegimeMap)):
         hv_docs[tab] = _Doc()
         t = time.perf_counter()
         hv_views[tab] = cls()
@@ -159,6 +162,14 @@ def main(argv=None):
               f"| {h95 - b95:.1f} | {int(np.median(sizes['bokeh', tab]))} / {int(np.median(sizes['hv', tab]))} "
               f"| {first} |")
     print(f"\n{args.updates} updates per view and way, {args.sets} data sets cycled, interleaved.")
+    if args.phase_p95 and args.floor_p95:
+        bound = 3 * args.floor_p95
+        print(f"\nestimated page p95 with HoloViews = phase-line p95 {args.phase_p95:.1f} + (hv - bokeh p95); "
+              f"bound 3 x floor {args.floor_p95:.1f} = {bound:.1f} ms")
+        for tab in views:
+            est = args.phase_p95 + _percentiles(times["hv", tab])[1] - _percentiles(times["bokeh", tab])[1]
+            print(f"| {tab} | {est:.1f} ms | {est / args.floor_p95:.2f}x floor | "
+                  f"{'fits' if est <= bound else 'does not fit'} |")
 
 
 if __name__ == "__main__":

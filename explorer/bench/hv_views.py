@@ -1,14 +1,15 @@
-"""The dynamics views as HoloViews objects: ``DynamicMap``s fed by ``Pipe`` streams, overlaid.
+"""The dynamics views as HoloViews objects: ``DynamicMap``s fed by streams, overlaid.
 
-The same four views as ``dynamics_views.py`` draws with plain Bokeh, with the same data and
-look, so that ``explorer/bench/holoviews_vs_bokeh.py`` can time both in one process and the
-page can use HoloViews where it meets the latency bound (README, "the dynamics views"). Each
+The same four views as ``explorer/dynamics_views.py`` draws with plain Bokeh, with the same data
+and look (``tests/test_dynamics_hv.py``), so that ``holoviews_vs_bokeh.py`` can time both in one
+process. The page does not use them: none met the latency bound (README, "the dynamics views"),
+so they live here, with the benchmark, and HoloViews is a test/benchmark dependency only. Each
 layer is its own ``DynamicMap`` over its own stream; one update of a view triggers its streams
 together, so the overlay re-renders once (it re-evaluates every layer each time). The regime
 map is an ``hv.Image`` with a ``Tap`` stream.
 
-Sources keep the Bokeh version's names (``map_source``, ...) through a hook, so the page's
-data can be found the same way whichever library drew it.
+Sources keep the Bokeh version's names (``map_source``, ...) through a hook, so both versions'
+data are found the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import holoviews as hv
 import numpy as np
 import param
 
-from .dynamics_views import HEIGHT, REGIME_COLORS, WIDTH, _joined_rows
+from explorer.dynamics_views import HEIGHT, REGIME_COLORS, WIDTH, _joined_rows
 
 hv.extension("bokeh", logo=False)
 
@@ -176,13 +177,14 @@ class RegimeMap(_View):
         self.tap = hv.streams.Tap(source=image, x=None, y=None)
         if on_tap is not None:
             self.tap.add_subscriber(lambda x=None, y=None, **_: on_tap(x=x, y=y))
-        self.object = _overlay([image, cross]).opts(title="Regimes (click: go there)", xlabel="self weight",
-                                                    ylabel="mu", **_FIGURE)
+        # no xlabel/ylabel here: they would stay when the axes change; the image's dimensions carry them
+        self.object = _overlay([image, cross]).opts(title="Regimes (click: go there)", **_FIGURE)
 
     @staticmethod
     def _image(data, kdims, vdims):
-        if not len(data["xs"]):
-            return hv.Image(np.zeros((2, 2), np.float32), kdims=["x", "y"], vdims="regime")
+        if "x_label" not in data:  # nothing sent yet
+            data = dict(data, xs=np.arange(2.0), ys=np.arange(2.0), regime=np.zeros((2, 2), np.float32),
+                        x_label="self weight", y_label="mu")
         x = hv.Dimension("x", label=data["x_label"])
         y = hv.Dimension("y", label=data["y_label"])
         return hv.Image((data["xs"], data["ys"], data["regime"]), kdims=[x, y], vdims="regime")
