@@ -3,9 +3,10 @@
 The issue asked for HoloViews (``DynamicMap``s with streams, ``hv.Image`` + ``Tap``). Each view
 built both ways (the HoloViews ones in ``explorer/bench/hv_views.py``, same data in the same
 sources) and timed in one process, interleaved (``python -m explorer.bench.holoviews_vs_bokeh``):
-a HoloViews update costs 40-135 ms (p50, load average 8) where these cost ~1 ms, which puts
-every view's estimated page p95 over the bound of 3x the one-number floor (figures: README, "the
-dynamics views"). So, as the issue allows, these views are plain Bokeh: built once, then only
+a HoloViews update costs 21-136 ms (p50, load average 2-11) where these cost ~1 ms, which puts
+the views' estimated page p95 over the bound of 3x the one-number floor (in every run for the
+phase line and hysteresis; in three of four for the others; figures: README, "the dynamics
+views"). So, as the issue allows, these views are plain Bokeh: built once, then only
 their sources' columns change (``views.send``), like the traces.
 
 Each view keeps a key of what its data depends on and sends only when that key changes (the

@@ -2,8 +2,9 @@
 
 The same four views as ``explorer/dynamics_views.py`` draws with plain Bokeh, with the same data
 and look (``tests/test_dynamics_hv.py``), so that ``holoviews_vs_bokeh.py`` can time both in one
-process. The page does not use them: none met the latency bound (README, "the dynamics views"),
-so they live here, with the benchmark, and HoloViews is a test/benchmark dependency only. Each
+process. The page does not use them: the phase line and hysteresis missed the latency bound in
+every run, the distribution and map in three of four (README, "the dynamics views"), so they
+live here, with the benchmark, and HoloViews is a test/benchmark dependency only. Each
 layer is its own ``DynamicMap`` over its own stream; one update of a view triggers its streams
 together, so the overlay re-renders once (it re-evaluates every layer each time). The regime
 map is an ``hv.Image`` with a ``Tap`` stream.
