@@ -1,11 +1,13 @@
 """The four dynamics views, in Bokeh figures fed through named sources, in tabs.
 
-First built as HoloViews ``DynamicMap``s fed by ``Pipe`` streams (as the issue asked): measured
-in-process on the 2-core machine, one ``Pipe.send`` re-rendered the phase line's overlay in
-~440 ms (``holoviews/plotting/bokeh/element.py: update_frame``), and a mu slider with the phase
-line on screen took 635 ms per refresh instead of ~5 ms; in Chromium the default view's p95
-went from ~45 ms to 1,247 ms. So, as the issue allows, these views are plain Bokeh: built once,
-then only their sources' columns change (``views.send``), like the traces.
+The issue asked for HoloViews (``DynamicMap``s with streams, ``hv.Image`` + ``Tap``). Each view
+built both ways (the HoloViews ones in ``explorer/bench/hv_views.py``, same data in the same
+sources) and timed in one process, interleaved (``python -m explorer.bench.holoviews_vs_bokeh``):
+a HoloViews update costs 21-136 ms (p50, load average 2-11) where these cost ~1 ms, which puts
+the views' estimated page p95 over the bound of 3x the one-number floor (in every run for the
+phase line and hysteresis; in three of four for the others; figures: README, "the dynamics
+views"). So, as the issue allows, these views are plain Bokeh: built once, then only
+their sources' columns change (``views.send``), like the traces.
 
 Each view keeps a key of what its data depends on and sends only when that key changes (the
 regime map ignores the seed, the trials, sigma and its own axes' values; the phase line's curve
