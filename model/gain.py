@@ -24,6 +24,11 @@ def phi(h, g, beta, theta):
     **Returns:** NumPy when every argument is NumPy or a Python number, else a JAX array.
     """
     xp = _xp(h, g, beta, theta)
+    if xp is np:
+        # exp overflows to inf far below threshold, and g / inf is 0: NEST's value (IEEE), so
+        # NumPy's overflow warning says nothing wrong.
+        with np.errstate(over="ignore"):
+            return g / (1.0 + np.exp(-beta * (h - theta)))
     return g / (1.0 + xp.exp(-beta * (h - theta)))
 
 
@@ -33,5 +38,6 @@ def phi_slope(h, g, beta, theta):
     **Arguments** and **Returns:** as ``phi``.
     """
     xp = _xp(h, g, beta, theta)
-    s = 1.0 / (1.0 + xp.exp(-beta * (h - theta)))
+    with np.errstate(over="ignore"):  # as in phi: exp -> inf gives s = 0, the exact limit
+        s = 1.0 / (1.0 + xp.exp(-beta * (h - theta)))
     return g * beta * s * (1.0 - s)
