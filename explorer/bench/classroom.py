@@ -102,10 +102,35 @@ def _p(values, q):
     return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
 
 
-def run(seconds_per_phase: float = 8.0) -> None:
-    """Start a server, run every scenario, print the figures.
+def join(url: str, students: int = 30, over_s: float = 10.0) -> list[Student]:
+    """Students arriving evenly over ``over_s`` seconds; prints when the last had its document.
 
-    **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
+    **Arguments:** `url`: the app's address; `students`: how many; `over_s`: the arrivals' spread.
+
+    **Returns:** the students (open sessions, ready to move their sliders).
+    """
+    t_first = time.perf_counter()
+    joined = []
+    for k in range(students):
+        joined.append(Student(url).start())
+        time.sleep(over_s / students)
+    for s in joined:
+        s.ready.wait(120)
+    waits = [s.joined_s for s in joined if s.joined_s is not None]
+    done_at = time.perf_counter() - t_first
+    errors = [s.error for s in joined if s.error]
+    print(f"joining: {students} students over {over_s:.0f} s: all had their documents {done_at:.1f} s after "
+          f"the first arrived; each waited median {statistics.median(waits):.2f} s, max {max(waits):.2f} s"
+          f" (load average {os.getloadavg()[0]:.1f})"
+          + (f"; {len(errors)} failed: {errors[0]!r}" if errors else ""))
+    return joined
+
+
+def serve():
+    """Start ``panel serve`` with the explorer on a free port; its first session (compiling) is
+    opened and not counted.
+
+    **Returns:** (the server's process, the app's URL).
     """
     from explorer.bench.harness import free_port, wait_http
 
@@ -117,7 +142,41 @@ def run(seconds_per_phase: float = 8.0) -> None:
     url = f"http://127.0.0.1:{port}/app"
     try:
         wait_http(f"http://127.0.0.1:{port}/", proc)
-        urllib.request.urlopen(url, timeout=60)  # the first session compiles; not counted
+        urllib.request.urlopen(url, timeout=60)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, url
+
+
+def run_joining(warm_s: float = 40.0) -> None:
+    """Only the joining scenario, on a fresh server.
+
+    **Arguments:** `warm_s`: seconds to wait first, while the server compiles the dynamics views'
+    programs (a one-off per server, ~25 s of CPU, ``dynamics_views.warm_up``), as in ``run``
+    where the observer's phases come first.
+    """
+    proc, url = serve()
+    try:
+        time.sleep(warm_s)
+        print(f"joining only: load average before starting {os.getloadavg()[0]:.1f}")
+        students = join(url)
+        for s in students:
+            s.stop.set()
+        for s in students:
+            s.closed.wait(30)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def run(seconds_per_phase: float = 8.0) -> None:
+    """Start a server, run every scenario, print the figures.
+
+    **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
+    """
+    proc, url = serve()
+    try:
         print("classroom scenarios: server-side clients (bokeh.client.pull_session), one panel serve "
               f"process, {os.cpu_count()} CPU cores shared by server and clients; load average before "
               f"starting {os.getloadavg()[0]:.1f} (other work on the machine counts too)")
@@ -143,20 +202,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
 
         solo = phase("observer alone", [])
 
-        # Joining: 30 students over 10 s.
-        t_first = time.perf_counter()
-        students = []
-        for k in range(30):
-            students.append(Student(url).start())
-            time.sleep(10.0 / 30)
-        for s in students:
-            s.ready.wait(120)
-        waits = [s.joined_s for s in students if s.joined_s is not None]
-        done_at = time.perf_counter() - t_first
-        errors = [s.error for s in students if s.error]
-        print(f"joining: 30 students over 10 s: all had their documents {done_at:.1f} s after the first "
-              f"arrived; each waited median {statistics.median(waits):.2f} s, max {max(waits):.2f} s"
-              + (f"; {len(errors)} failed: {errors[0]!r}" if errors else ""))
+        students = join(url)
         thirty_mb = rss_mb(proc.pid)
 
         p5 = phase("5 others moving sliders", students[:5])
