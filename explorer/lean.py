@@ -1,0 +1,52 @@
+"""A session's document with fewer Bokeh models and less work per join.
+
+Profiled on the 2-core machine (py-spy on ``panel serve``, 8 sessions pulled in turn, and
+``python -m explorer.bench --part build``): a join cost ~1.0 s of server CPU and ~0.4-0.6 s of
+the client's for decoding, for a document of 551 Bokeh models. Nearly all of it is Bokeh's and
+Panel's per-model work (property defaults, references, serialization: about 1 ms of server and
+0.7 ms of client CPU per model), in these shares of the server's time: Panel's ``get_root`` 30%
+(the sidebar's 26 widget rows most of it), the explorer's widgets and figures 23%, serializing
+the document for the pull 23%, Bokeh's check of the new document (``Document.validate``) 7%,
+pointing the stylesheets at this server 4%, the garbage-collector freeze 2%. So a join gets
+cheaper by sending fewer models (the hidden dynamics tabs are sent when first opened:
+``dynamics_views.py``; the two never-drawn glyph copies of each renderer are left to BokehJS
+here) and by skipping the document check, which only logs warnings and runs in the tests instead
+(``tests/test_build.py``).
+"""
+
+from __future__ import annotations
+
+from bokeh.models import GlyphRenderer
+
+
+def lean_renderers(*figures) -> int:
+    """Let BokehJS make each renderer's non-selection and muted glyphs (``"auto"``) instead of
+    sending two copies of every glyph.
+
+    Nothing here is selected or muted (no selection tool, no muting legend), so these glyphs are
+    never drawn; ``bokeh.plotting`` makes them anyway, two models per renderer.
+
+    **Arguments:** `figures`: Bokeh figures.
+
+    **Returns:** how many renderers were changed.
+    """
+    count = 0
+    for fig in figures:
+        for r in fig.renderers:
+            if isinstance(r, GlyphRenderer):
+                r.nonselection_glyph = "auto"
+                r.muted_glyph = "auto"
+                count += 1
+    return count
+
+
+def skip_document_check() -> None:
+    """Do not run Bokeh's consistency check on each new session's document (7% of a join).
+
+    Bokeh runs ``Document.validate`` after the app built the document and only logs what it
+    finds; the same check runs on the explorer's document in ``tests/test_build.py``, where a
+    finding fails.
+    """
+    from bokeh.settings import settings
+
+    settings.perform_document_validation.set_value(False)
