@@ -155,8 +155,9 @@ class DynamicsViews:
         lean_renderers(self.phase)
 
         # The other tabs' figures are made when their tab is first opened, and their models go to
-        # the page then (dynamic tabs): 146 of the page's 551 Bokeh models, and ~7% of a join's
-        # server time in making the figures (``explorer/lean.py``).
+        # the page only while their tab is on screen (dynamic tabs): 146 of the first document's
+        # 551 Bokeh models (``python -m explorer.bench --part build``); this constructor went from
+        # 9.4% to 6.9% of a join's server time (py-spy on ``panel serve``, ``explorer/lean.py``).
         self.hyst = self.dist = self.map = None
         self._bodies = [pn.Column(pn.pane.Bokeh(self.phase), self.cursor), pn.Column(), pn.Column(), pn.Column()]
         self.tabs = pn.Tabs(*zip(TABS, self._bodies), width=WIDTH + 20, dynamic=True)

@@ -109,7 +109,7 @@ class Figures:
             fig.toolbar.logo = None
             fig.title.text_font_size = "13px"
             fig.title.text_color = "#33415c"
-        lean_renderers(self.rates, self.noise, self.transfer)  # 22 fewer models per page (lean.py)
+        lean_renderers(self.rates, self.noise, self.transfer)  # 18 fewer models per page (lean.py)
 
     def show_frame(self, frame: Frame) -> None:
         t = frame.times

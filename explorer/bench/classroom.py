@@ -219,7 +219,10 @@ def run_joining() -> None:
         waited = wait_until_idle(proc.pid)
         print(f"joining only: server idle after {waited:.0f} s; load average before starting "
               f"{os.getloadavg()[0]:.1f}")
+        server0, client0 = cpu_s(proc.pid), time.process_time()
         students = join(url)
+        print(f"  CPU meanwhile: server {cpu_s(proc.pid) - server0:.1f} s (one interpreter: its sessions are "
+              f"built one at a time), clients {time.process_time() - client0:.1f} s (receiving, then decoding)")
         for s in students:
             s.stop.set()
         for s in students:
