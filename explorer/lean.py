@@ -18,6 +18,7 @@ before, same sitting) and a client decodes a document in 0.22-0.26 s (0.35 s bef
 
 from __future__ import annotations
 
+import panel as pn
 from bokeh.models import GlyphRenderer
 
 
@@ -54,21 +55,33 @@ def skip_document_check() -> None:
     settings.perform_document_validation.set_value(False)
 
 
-def tooltip_icon(text: str):
-    """A "?" icon showing ``text`` on hover, as ``pn.widgets.TooltipIcon(value=text)`` shows it,
-    without rendering the text as Markdown into one more Bokeh model per icon.
+class TextTooltipIcon(pn.widgets.TooltipIcon):
+    """A "?" icon showing a plain-text ``value`` on hover, as ``pn.widgets.TooltipIcon`` shows
+    it, without rendering the text as Markdown into one more Bokeh model per icon.
 
     Panel parses a string tooltip as Markdown and wraps the result in an HTML model; the
     explorer's 20 tooltips beside its sliders and switches are plain sentences, so their text
-    goes in as it is (20 fewer models and Markdown renders per session).
+    goes in as it is (20 fewer models and Markdown renders per session). A new ``Tooltip`` is
+    made for each rendering, as Panel does, so the icon can be shown in several documents.
+    """
+
+    def _process_param_change(self, params):
+        text = params.pop("value") if isinstance(params.get("value"), str) else None
+        params = super()._process_param_change(params)
+        if text is not None:
+            from bokeh.models import Tooltip
+
+            # position, width and syncable as Panel gives a string tooltip (panel/widgets/base.py)
+            params["description"] = Tooltip(content=text, position="right", syncable=False,
+                                            stylesheets=[":host { white-space: initial; max-width: 300px; }"])
+        return params
+
+
+def tooltip_icon(text: str) -> TextTooltipIcon:
+    """The "?" icon beside a control, with ``text`` shown as text (``TextTooltipIcon``).
 
     **Arguments:** `text`: the tooltip's plain text (shown as text, never as markup).
 
-    **Returns:** a ``pn.widgets.TooltipIcon``.
+    **Returns:** a ``TextTooltipIcon``.
     """
-    import panel as pn
-    from bokeh.models import Tooltip
-
-    # position and width as Panel gives a string tooltip (panel/widgets/base.py)
-    tip = Tooltip(content=text, position="right", stylesheets=[":host { white-space: initial; max-width: 300px; }"])
-    return pn.widgets.TooltipIcon(value=tip)
+    return TextTooltipIcon(value=text)

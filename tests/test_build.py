@@ -68,3 +68,17 @@ def test_a_joining_student_gets_the_traces_with_data_in_a_lean_document():
             assert len(doc.models) <= MAX_FIRST_MODELS, len(doc.models)
         finally:
             session.close()
+
+
+def test_slider_tooltips_carry_their_text_as_text_in_every_document():
+    from bokeh.models import Tooltip
+
+    from explorer.state import TOOLTIPS
+
+    app = Explorer()
+    view = app.__panel__()
+    for _ in range(2):  # a view can be shown in several documents (a notebook and a server)
+        doc = Document()
+        doc.add_root(view.get_root(doc))
+        contents = {m.content for m in doc.models if isinstance(m, Tooltip)}
+        assert TOOLTIPS["tau"] in contents and TOOLTIPS["mult_coupling"] in contents
