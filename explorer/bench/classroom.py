@@ -1,7 +1,7 @@
 """Classroom scenarios for ``python -m explorer.bench``: a class on one ``panel serve``.
 
-Students are server-side clients (``bokeh.client.pull_session``, one thread and event loop
-each, no rendering): they open a session, move the mu slider in their copy of the document,
+Students are server-side clients (``bokeh.client`` sessions pulled as ``pull_session`` does, one
+thread and event loop each, no rendering): they open a session, move the mu slider in their copy of the document,
 and wait until the server's answer (the patch with the new data and readouts) has arrived. So the figures are the server's side
 (plus the clients' own decoding, in this same process on the same cores), not a browser's.
 Each scenario prints its figures:
@@ -240,7 +240,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
     proc, url = serve()
     try:
         wait_until_idle(proc.pid)  # as a class meets it: the server started before the lesson
-        print("classroom scenarios: server-side clients (bokeh.client.pull_session), one panel serve "
+        print("classroom scenarios: server-side clients (bokeh.client sessions), one panel serve "
               f"process, {os.cpu_count()} CPU cores shared by server and clients; load average before "
               f"starting {os.getloadavg()[0]:.1f} (other work on the machine counts too)")
 
