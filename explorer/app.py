@@ -20,6 +20,7 @@ from explorer.exports import export_card
 from explorer.dynamics_views import DynamicsViews
 from explorer.frame import Frame, FrameMaker
 from explorer.input_checks import input_warning
+from explorer.lean import skip_document_check, tooltip_icon
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
 from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
@@ -71,7 +72,7 @@ def _widget(state: ExplorerState, name: str):
         state.param.watch(lambda e: setattr(w, "value", e.new), name)
     else:
         w = FloatSlider.from_param(p, step=STEPS.get(name, 0.01), width=230)
-    return w, pn.Row(w, pn.widgets.TooltipIcon(value=TOOLTIPS[name]), margin=0)
+    return w, pn.Row(w, tooltip_icon(TOOLTIPS[name]), margin=0)
 
 
 # Controls that do nothing in the current state are greyed out: (control, when it is inert).
@@ -394,5 +395,6 @@ def create_app() -> pn.viewable.Viewable:
 if pn.state.served:
     # location=False: Panel's Location parses the query itself and fails on long numbers;
     # explorer/links.py reads the link and writes the address bar.
+    skip_document_check()  # Bokeh's check of each new document: in the tests instead (lean.py)
     create_app().servable(title="Sigmoid-rate explorer", location=False)
     prepare_page()  # stylesheets from this server, also when the session is rebuilt

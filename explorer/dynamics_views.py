@@ -29,6 +29,7 @@ from bokeh.plotting import figure
 
 from . import dynamics
 from .frame import Frame
+from .lean import lean_renderers
 from .presets import NOTES
 from .state import ExplorerState
 from .views import send
@@ -172,49 +173,67 @@ class DynamicsViews:
         self.phase.scatter("x", "y", source=src["dots"], size=6, color="#c0392b", alpha=0.6,
                            legend_label="trials at cursor")
 
-        self.hyst = _figure("Fixed points vs input level", "input level", "rate")
-        self._trajectory = self.hyst.line("u", "rate", source=src["trajectory"], line_color="#f2a541", alpha=0.8,
-                                          line_width=1.2, legend_label="trial 1")
-        self.hyst.line("u", "rate", source=src["branch_stable"], line_color="#0b3d6e", line_width=2.5,
-                       legend_label="stable")
-        self.hyst.line("u", "rate", source=src["branch_unstable"], line_color="#0b3d6e", line_dash="dashed",
-                       line_width=1.5, legend_label="unstable")
-        self.hyst.scatter("u", "rate", source=src["folds"], marker="diamond", size=13, color="#c0392b",
-                          legend_label="folds")
+        self.phase.legend.location = "top_left"
+        self.phase.legend.background_fill_alpha = 0.6
+        self.phase.legend.label_text_font_size = "10px"
+        lean_renderers(self.phase)
+
+        # The other tabs' figures are made when their tab is first opened, and their models go to
+        # the page only while their tab is on screen (dynamic tabs): 146 of the first document's
+        # 551 Bokeh models (``python -m explorer.bench --part build``); this constructor went from
+        # 9.4% to 6.9% of a join's server time (py-spy on ``panel serve``, ``explorer/lean.py``).
+        self.hyst = self.dist = self.map = self._trajectory = None
         self.branch_here = Span(location=0.0, dimension="height", line_color="#33415c", line_dash="dotted",
                                 line_width=2, name="branch_current")  # the setting's own value
-        self.hyst.add_layout(self.branch_here)
-
-        self.dist = _figure("Rate distribution over the window", "rate", "density")
-        self.dist.quad(left="left", right="right", top="density", bottom=0, source=src["hist"],
-                       fill_color="#6b8fb5", line_color="white")
-        self.dist.line("x", "pdf", source=src["pdf"], line_color="#c0392b", line_dash="dashed", line_width=2,
-                       legend_label="exact")
-
-        self.map = _figure("Regimes (click: go there)", "self weight", "mu")
-        mapper = LinearColorMapper(palette=REGIME_COLORS, low=-0.5, high=3.5)
-        self.map.image(image="image", x="x", y="y", dw="dw", dh="dh", source=src["map"], color_mapper=mapper)
-        self.map.scatter("x", "y", source=src["here"], marker="x", size=16, color="black", line_width=3)
-        self.map.on_event(Tap, lambda event: self._on_tap(x=event.x, y=event.y))
-        for fig in (self.phase, self.hyst, self.dist):
-            fig.legend.location = "top_left"
-            fig.legend.background_fill_alpha = 0.6
-            fig.legend.label_text_font_size = "10px"
-
-        pane = lambda fig: pn.pane.Bokeh(fig)  # noqa: E731
-        self.tabs = pn.Tabs(
-            (TABS[0], pn.Column(pane(self.phase), self.cursor)),
-            (TABS[1], pn.Column(pane(self.hyst), self.branch_axis)),
-            (TABS[2], pn.Column(pane(self.dist), self.window)),
-            (TABS[3], pn.Column(pane(self.map), pn.Row(self.x_axis, self.y_axis))),
-            width=WIDTH + 20,
-        )
+        self._bodies = [pn.Column(pn.pane.Bokeh(self.phase), self.cursor), pn.Column(), pn.Column(), pn.Column()]
+        self.tabs = pn.Tabs(*zip(TABS, self._bodies), width=WIDTH + 20, dynamic=True)
+        self.tabs.param.watch(lambda e: self._open(e.new), "active")  # before the update below
         self.tabs.param.watch(lambda e: self.update(), "active")
         self.preset_text.object = NOTES.get(explorer.presets.value, "")
         explorer.presets.param.watch(lambda e: setattr(self.preset_text, "object", NOTES.get(e.new, "")), "value")
         self.panel = pn.Column(self.tabs, self.preset_text, width=WIDTH + 20)
         for w in (self.cursor, self.window, self.x_axis, self.y_axis, self.branch_axis):
             w.param.watch(lambda e: self.update(), "value")
+
+    def _open(self, index: int) -> None:
+        """Make tab ``index``'s figure and controls the first time the tab is opened."""
+        body, src = self._bodies[index], self.src
+        if body.objects:
+            return
+        if TABS[index] == "Hysteresis":
+            self.hyst = fig = _figure("Fixed points vs input level", "input level", "rate")
+            self._trajectory = fig.line("u", "rate", source=src["trajectory"], line_color="#f2a541", alpha=0.8,
+                                        line_width=1.2, legend_label="trial 1")
+            fig.line("u", "rate", source=src["branch_stable"], line_color="#0b3d6e", line_width=2.5,
+                     legend_label="stable")
+            fig.line("u", "rate", source=src["branch_unstable"], line_color="#0b3d6e", line_dash="dashed",
+                     line_width=1.5, legend_label="unstable")
+            fig.scatter("u", "rate", source=src["folds"], marker="diamond", size=13, color="#c0392b",
+                        legend_label="folds")
+            fig.add_layout(self.branch_here)
+            objects = [pn.pane.Bokeh(fig), self.branch_axis]
+        elif TABS[index] == "Distribution":
+            self.dist = fig = _figure("Rate distribution over the window", "rate", "density")
+            fig.quad(left="left", right="right", top="density", bottom=0, source=src["hist"],
+                     fill_color="#6b8fb5", line_color="white")
+            fig.line("x", "pdf", source=src["pdf"], line_color="#c0392b", line_dash="dashed", line_width=2,
+                     legend_label="exact")
+            objects = [pn.pane.Bokeh(fig), self.window]
+        elif TABS[index] == "Regime map":
+            self.map = fig = _figure("Regimes (click: go there)", "self weight", "mu")
+            mapper = LinearColorMapper(palette=REGIME_COLORS, low=-0.5, high=3.5)
+            fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=src["map"], color_mapper=mapper)
+            fig.scatter("x", "y", source=src["here"], marker="x", size=16, color="black", line_width=3)
+            fig.on_event(Tap, lambda event: self._on_tap(x=event.x, y=event.y))
+            objects = [pn.pane.Bokeh(fig), pn.Row(self.x_axis, self.y_axis)]
+        else:
+            return
+        if fig.legend:
+            fig.legend.location = "top_left"
+            fig.legend.background_fill_alpha = 0.6
+            fig.legend.label_text_font_size = "10px"
+        lean_renderers(fig)
+        body.objects = objects
 
     def _show(self, name, d):
         """Put view ``name``'s data ``d`` into its sources (only changed columns go out)."""

@@ -16,6 +16,7 @@ import model
 
 from . import decimate
 from .frame import Frame
+from .lean import lean_renderers
 
 TRACE_POINT_BUDGET = 12_000  # points for all thin trial lines together
 LINE_COLUMNS = 800  # min-max bins for the mean, band, theory and noise lines
@@ -108,6 +109,7 @@ class Figures:
             fig.toolbar.logo = None
             fig.title.text_font_size = "13px"
             fig.title.text_color = "#33415c"
+        lean_renderers(self.rates, self.noise, self.transfer)  # 18 fewer models per page (lean.py)
 
     def show_frame(self, frame: Frame) -> None:
         t = frame.times

@@ -389,7 +389,9 @@ def test_a_built_session_is_frozen_out_of_full_sweeps(monkeypatch):
         figures = [pane.object for pane in view.select(pn.pane.Bokeh)]  # built with the session
         models = [m for f in figures for m in f.references()]
         tracked = {id(o) for o in gc.get_objects()}  # the frozen generation is not listed
-        assert len(figures) == 3 + 4 and len(models) > 50  # rates, noise, transfer; the 4 dynamics views
+        # rates, noise, transfer; the phase line (the other dynamics views are made when their
+        # tab is first opened: explorer/lean.py)
+        assert len(figures) == 3 + 1 and len(models) > 50
         assert gc.get_freeze_count() > 10_000
         assert not any(id(m) in tracked for m in models)
     finally:

@@ -87,9 +87,21 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=60, help="timed presses per view")
     ap.add_argument("--rounds", type=int, default=6, help="turns each view takes")
-    ap.add_argument("--part", choices=["all", "browser", "classroom"], default="all",
-                    help="the Chromium views, the classroom scenarios (explorer/bench/classroom.py), or both")
+    ap.add_argument("--part", choices=["all", "browser", "classroom", "build", "joining"], default="all",
+                    help="the Chromium views, the classroom scenarios (explorer/bench/classroom.py), or both; "
+                         "build: one session's build cost in-process (explorer/bench/build.py); joining: "
+                         "only the classroom's joining scenario")
     args = ap.parse_args(argv)
+    if args.part == "build":
+        from explorer.bench import build
+
+        build.run()
+        return
+    if args.part == "joining":
+        from explorer.bench import classroom
+
+        classroom.run_joining()
+        return
     if args.part != "classroom":
         browser_views(args)
     if args.part != "browser":

@@ -1,7 +1,7 @@
 """Classroom scenarios for ``python -m explorer.bench``: a class on one ``panel serve``.
 
-Students are server-side clients (``bokeh.client.pull_session``, one thread and event loop
-each, no rendering): they open a session, move the mu slider in their copy of the document,
+Students are server-side clients (``bokeh.client`` sessions pulled as ``pull_session`` does, one
+thread and event loop each, no rendering): they open a session, move the mu slider in their copy of the document,
 and wait until the server's answer (the patch with the new data and readouts) has arrived. So the figures are the server's side
 (plus the clients' own decoding, in this same process on the same cores), not a browser's.
 Each scenario prints its figures:
@@ -45,11 +45,21 @@ def rss_mb(pid: int) -> float:
 
 
 class Student:
-    """One server-side client with its own thread and event loop."""
+    """One server-side client with its own thread and event loop.
 
-    def __init__(self, url: str, arguments: dict | None = None):
+    ``joined_s``: seconds from opening the connection until the server's document (the whole
+    pull reply, its binary buffers included) was at the client. ``decode_after``: an event to
+    wait for before decoding that document into Bokeh models; the joining scenario sets it once
+    every student has hers, because in a class each browser decodes its own document on its own
+    machine, while here all clients share the server's 2 cores and one interpreter (decoding
+    cost ~0.36 s of CPU per document after the cuts of ``explorer/lean.py``, 0.58 s before).
+    """
+
+    def __init__(self, url: str, arguments: dict | None = None, decode_after: threading.Event | None = None):
         self.url, self.arguments = url, arguments or {}
+        self.decode_after = decode_after
         self.joined_s = None
+        self.arrived = threading.Event()
         self.latencies: list[float] = []
         self.moving = threading.Event()
         self.stop = threading.Event()
@@ -64,13 +74,10 @@ class Student:
 
     def _run(self):
         import panel.models  # noqa: F401  (the client's document needs Panel's model types)
-        from bokeh.client import pull_session
         from bokeh.models import Slider
 
         try:
-            t0 = time.perf_counter()
-            session = pull_session(url=self.url, arguments=self.arguments)
-            self.joined_s = time.perf_counter() - t0
+            session = self._pull()
             doc = session.document
             slider = next(m for m in doc.models if isinstance(m, Slider) and m.title == "mu")
             seen = []
@@ -93,19 +100,75 @@ class Student:
             session.close()
         except Exception as err:  # noqa: BLE001  (reported with the figures)
             self.error = err
+            self.arrived.set()
             self.ready.set()
         finally:
             self.closed.set()
+
+    def _pull(self):
+        """``bokeh.client.pull_session``, step by step, timing the reply's arrival."""
+        from bokeh.client.session import ClientSession
+        from bokeh.client.util import websocket_url_for_server_url
+        from bokeh.document import Document
+        from bokeh.util.token import generate_session_id
+
+        t0 = time.perf_counter()
+        session = ClientSession(session_id=generate_session_id(), websocket_url=websocket_url_for_server_url(self.url),
+                                arguments=self.arguments)
+        session.connect()
+        session.check_connection_errors()
+        connection = session._connection
+        reply = connection._send_message_wait_for_reply(connection._protocol.create("PULL-DOC-REQ"))
+        if reply is None or reply.header["msgtype"] == "ERROR":
+            raise RuntimeError(f"failed to pull the document: {reply and reply.content}")
+        self.joined_s = time.perf_counter() - t0
+        self.arrived.set()
+        if self.decode_after is not None:
+            self.decode_after.wait(300)
+        doc = Document()
+        reply.push_to_document(doc)
+        session._attach_document(doc)
+        return session
 
 
 def _p(values, q):
     return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
 
 
-def run(seconds_per_phase: float = 8.0) -> None:
-    """Start a server, run every scenario, print the figures.
+def join(url: str, students: int = 30, over_s: float = 10.0) -> list[Student]:
+    """Students arriving evenly over ``over_s`` seconds; prints when the last had its document.
 
-    **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
+    **Arguments:** `url`: the app's address; `students`: how many; `over_s`: the arrivals' spread.
+
+    **Returns:** the students (open sessions, ready to move their sliders).
+    """
+    t_first = time.perf_counter()
+    all_arrived = threading.Event()
+    joined = []
+    for k in range(students):
+        joined.append(Student(url, decode_after=all_arrived).start())
+        time.sleep(over_s / students)
+    for s in joined:
+        s.arrived.wait(300)
+    done_at = time.perf_counter() - t_first
+    all_arrived.set()  # now the clients decode their documents (see ``Student``)
+    for s in joined:
+        s.ready.wait(300)
+    decoded_at = time.perf_counter() - t_first
+    waits = [s.joined_s for s in joined if s.joined_s is not None]
+    errors = [s.error for s in joined if s.error]
+    print(f"joining: {students} students over {over_s:.0f} s: all had their documents {done_at:.1f} s after "
+          f"the first arrived; each waited median {statistics.median(waits):.2f} s, max {max(waits):.2f} s"
+          f" (load average {os.getloadavg()[0]:.1f}; the clients then decoded them by {decoded_at:.1f} s)"
+          + (f"; {len(errors)} failed: {errors[0]!r}" if errors else ""))
+    return joined
+
+
+def serve():
+    """Start ``panel serve`` with the explorer on a free port; its first session (compiling) is
+    opened and not counted.
+
+    **Returns:** (the server's process, the app's URL).
     """
     from explorer.bench.harness import free_port, wait_http
 
@@ -117,8 +180,67 @@ def run(seconds_per_phase: float = 8.0) -> None:
     url = f"http://127.0.0.1:{port}/app"
     try:
         wait_http(f"http://127.0.0.1:{port}/", proc)
-        urllib.request.urlopen(url, timeout=60)  # the first session compiles; not counted
-        print("classroom scenarios: server-side clients (bokeh.client.pull_session), one panel serve "
+        urllib.request.urlopen(url, timeout=60)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, url
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pid: int, timeout: float = 180.0) -> float:
+    """Wait until the server has compiled its programs: a freshly started server compiles the
+    dynamics views' programs in the background after its first session (``dynamics_views.warm_up``,
+    ~25 s of CPU on this machine), a one-off a class arriving later does not meet.
+
+    **Arguments:** `pid`: the server's process; `timeout`: give up after this many seconds.
+
+    **Returns:** the seconds waited.
+    """
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        before = cpu_s(pid)
+        time.sleep(2.0)
+        if cpu_s(pid) - before < 0.2:  # under 10% of one core
+            break
+    return time.monotonic() - t0
+
+
+def run_joining() -> None:
+    """Only the joining scenario, on a fresh server once it is idle."""
+    proc, url = serve()
+    try:
+        waited = wait_until_idle(proc.pid)
+        print(f"joining only: server idle after {waited:.0f} s; load average before starting "
+              f"{os.getloadavg()[0]:.1f}")
+        server0, client0 = cpu_s(proc.pid), time.process_time()
+        students = join(url)
+        print(f"  CPU meanwhile: server {cpu_s(proc.pid) - server0:.1f} s (one interpreter: its sessions are "
+              f"built one at a time), clients {time.process_time() - client0:.1f} s (receiving, then decoding)")
+        for s in students:
+            s.stop.set()
+        for s in students:
+            s.closed.wait(30)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def run(seconds_per_phase: float = 8.0) -> None:
+    """Start a server, run every scenario, print the figures.
+
+    **Arguments:** `seconds_per_phase`: how long the observer measures in each load phase.
+    """
+    proc, url = serve()
+    try:
+        wait_until_idle(proc.pid)  # as a class meets it: the server started before the lesson
+        print("classroom scenarios: server-side clients (bokeh.client sessions), one panel serve "
               f"process, {os.cpu_count()} CPU cores shared by server and clients; load average before "
               f"starting {os.getloadavg()[0]:.1f} (other work on the machine counts too)")
 
@@ -143,20 +265,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
 
         solo = phase("observer alone", [])
 
-        # Joining: 30 students over 10 s.
-        t_first = time.perf_counter()
-        students = []
-        for k in range(30):
-            students.append(Student(url).start())
-            time.sleep(10.0 / 30)
-        for s in students:
-            s.ready.wait(120)
-        waits = [s.joined_s for s in students if s.joined_s is not None]
-        done_at = time.perf_counter() - t_first
-        errors = [s.error for s in students if s.error]
-        print(f"joining: 30 students over 10 s: all had their documents {done_at:.1f} s after the first "
-              f"arrived; each waited median {statistics.median(waits):.2f} s, max {max(waits):.2f} s"
-              + (f"; {len(errors)} failed: {errors[0]!r}" if errors else ""))
+        students = join(url)
         thirty_mb = rss_mb(proc.pid)
 
         p5 = phase("5 others moving sliders", students[:5])
