@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
@@ -78,6 +79,9 @@ class LatestOnly:
         return wanted
 
 
+last_submit = 0.0  # time.monotonic() of the latest run handed to a lane, any session's
+
+
 def submit(lane_name: str, compute: Callable[[], object], post: Callable[[Callable[[], None]], object],
            deliver: Callable[[Future], None]) -> Future:
     """Run ``compute`` in a lane's thread; hand its future to ``deliver`` through ``post``.
@@ -91,6 +95,8 @@ def submit(lane_name: str, compute: Callable[[], object], post: Callable[[Callab
 
     **Returns:** the future of `compute`.
     """
+    global last_submit
+    last_submit = time.monotonic()
     future = lane(lane_name).submit(compute)
     future.add_done_callback(lambda f: post(lambda: deliver(f)))
     return future

@@ -151,6 +151,37 @@ def test_a_class_leaving_costs_one_sweep_not_one_each(monkeypatch):
     assert serving.sweeps == before + 1
 
 
+def test_the_sweep_waits_until_nobody_waits_for_an_answer(monkeypatch):
+    """A tab closed while others move sliders: the sweep (which holds the loop ~1 s with a class
+    alive) waits until no run has been asked for ``SWEEP_IDLE_S`` (before: it ran 3 s after the
+    tab closed, in the middle of the others' answers)."""
+    import asyncio
+
+    from tornado.ioloop import IOLoop
+
+    monkeypatch.setattr(serving, "SWEEP_DELAY_S", 0.05)
+    monkeypatch.setattr(serving, "SWEEP_QUIET_S", 0.1)
+    monkeypatch.setattr(serving, "SWEEP_IDLE_S", 0.3)
+    loop = IOLoop(make_current=False)
+    before = serving.sweeps
+    swept_while_busy = []
+
+    async def others_move_then_stop():
+        serving._sweep_soon(None)
+        for _ in range(40):  # 1.2 s of others' runs, one every 30 ms
+            workers.submit("quick", lambda: None, lambda f: None, lambda f: None)
+            await asyncio.sleep(0.03)
+            swept_while_busy.append(serving.sweeps - before)
+        await asyncio.sleep(0.8)
+
+    try:
+        loop.run_sync(others_move_then_stop)
+    finally:
+        loop.close()
+    assert swept_while_busy[-1] == 0  # not while runs kept coming
+    assert serving.sweeps == before + 1  # once they stopped
+
+
 def _rss_bytes():
     with open("/proc/self/statm") as f:
         import os
