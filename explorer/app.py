@@ -25,7 +25,7 @@ from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
 from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
 from explorer.views import Figures
-from explorer.widgets import Checkbox, FloatInput, FloatSlider, Select
+from explorer.widgets import Checkbox, FloatInput, FloatSlider, Select, on_step_grid
 
 CSS = """
 :host { --accent: #0b3d6e; }
@@ -71,7 +71,13 @@ def _widget(state: ExplorerState, name: str):
         w.param.watch(lambda e: setattr(state, name, e.new), "value_throttled")
         state.param.watch(lambda e: setattr(w, "value", e.new), name)
     else:
-        w = FloatSlider.from_param(p, step=STEPS.get(name, 0.01), width=230)
+        lo, hi = p.bounds
+        step = STEPS.get(name, 0.01)
+        w = FloatSlider(label=p.label, start=lo, end=hi, step=step, value=getattr(state, name), width=230)
+        # The state's own value echoed back is left as it is (a NEST import's 1/3 stays 1/3).
+        w.param.watch(lambda e: e.new != getattr(state, name)
+                      and setattr(state, name, on_step_grid(e.new, lo, step)), "value")
+        state.param.watch(lambda e: setattr(w, "value", e.new), name)
     return w, pn.Row(w, tooltip_icon(TOOLTIPS[name]), margin=0)
 
 

@@ -22,3 +22,23 @@ Select = _undelayed(pn.widgets.Select)
 IntInput = _undelayed(pn.widgets.IntInput)
 FloatInput = _undelayed(pn.widgets.FloatInput)
 Checkbox = _undelayed(pn.widgets.Checkbox)
+
+
+def on_step_grid(value: float, start: float, step: float) -> float:
+    """A slider's value as the decimal it stands for: ``start + k * step`` written with the step's
+    decimals, when ``value`` is that up to float noise; otherwise ``value`` unchanged.
+
+    The browser adds the step in binary floats: 30 arrow presses on mu gave 0.2999999999999998,
+    which the address bar then wrote as ``?mu=0.2999999999999998``. The rounded value is what
+    the slider shows, and it is simulated and linked exactly. A value off the grid (from a link
+    or a NEST import) is left as it is.
+
+    **Arguments:** `value`: the slider's value; `start`, `step`: the slider's.
+
+    **Returns:** a float.
+    """
+    from decimal import Decimal
+
+    decimals = max(0, -Decimal(repr(float(step))).as_tuple().exponent)
+    grid = round(start + round((value - start) / step) * step, decimals)
+    return grid if abs(grid - value) <= 1e-9 * step else value

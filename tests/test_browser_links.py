@@ -76,7 +76,7 @@ def test_the_address_bar_is_a_link_to_the_same_picture_and_history_steps_back(br
     handle.focus()
     for _ in range(10):
         handle.press("ArrowRight")
-    page.wait_for_function("() => window.location.search.includes('mu=0.0999')", timeout=30_000)
+    page.wait_for_function("() => window.location.search.includes('mu=0.1&')", timeout=30_000)
     wait_until_plot_matches_model(page)
     # Ten presses in a row are one gesture: one history entry, not one per refresh.
     assert page.evaluate("() => window.history.length") == entries + 1

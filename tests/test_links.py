@@ -199,3 +199,22 @@ def test_notebook_use_without_a_server():
     assert app.frame is not None and app.address.box.value == "?mu=0.5&seed=0"
     assert gc.get_freeze_count() == frozen
     assert app.__panel__() is not None
+
+
+def test_a_slider_moved_in_float_steps_links_the_decimal_it_shows():
+    """30 arrow presses on mu arrive as 0.2999999999999998 (the browser adds 0.01 in binary);
+    the state takes 0.3, so the address bar says ``mu=0.3`` (before: ``mu=0.2999999999999998``).
+    A value off the slider's grid, from a NEST import, is kept exactly."""
+    from explorer.app import Explorer
+
+    app = Explorer()
+    value = -5.0
+    for _ in range(530):
+        value += 0.01
+    assert value != 0.3 and abs(value - 0.3) < 1e-12  # what the browser's slider sends
+    app.widgets["mu"].value = value
+    assert app.state.mu == 0.3 and link_query(app.state) == "?mu=0.3&seed=0"
+    app.state.mu = 1 / 3  # e.g. from a NEST status: echoed to the slider, not rounded
+    assert app.state.mu == 1 / 3 and app.widgets["mu"].value == 1 / 3
+    app.widgets["tau"].value = 10.0 + 3 * 0.1  # 10.300000000000002 in floats, tau's step is 0.1
+    assert app.state.tau == 10.3
