@@ -74,10 +74,12 @@ def _widget(state: ExplorerState, name: str):
         lo, hi = p.bounds
         step = STEPS.get(name, 0.01)
         w = FloatSlider(label=p.label, start=lo, end=hi, step=step, value=getattr(state, name), width=230)
-        # The state's own value echoed back is left as it is (a NEST import's 1/3 stays 1/3).
+        # The state's own value echoed back is left as it is (a NEST import's 1/3 stays 1/3); the
+        # rounded value is not sent back to a slider that shows it already: the browser's
+        # slider may have moved on meanwhile, and would jump back (30 quick presses stopped short).
         w.param.watch(lambda e: e.new != getattr(state, name)
                       and setattr(state, name, on_step_grid(e.new, lo, step)), "value")
-        state.param.watch(lambda e: setattr(w, "value", e.new), name)
+        state.param.watch(lambda e: on_step_grid(w.value, lo, step) != e.new and setattr(w, "value", e.new), name)
     return w, pn.Row(w, tooltip_icon(TOOLTIPS[name]), margin=0)
 
 
