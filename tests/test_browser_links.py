@@ -8,6 +8,7 @@ import pytest
 
 from explorer.exports import pynest_script
 from explorer.links import GESTURE_MS
+from explorer.widgets import on_step_grid
 from tests.browser import READY, expected_traces, plotted_traces, slider_handle, source, state_from_page, \
     wait_until_plot_matches_model, widget_values
 from tests.test_browser import PageWatch, browser, url  # noqa: F401  (fixtures)
@@ -80,14 +81,16 @@ def test_the_address_bar_is_a_link_to_the_same_picture_and_history_steps_back(br
     wait_until_plot_matches_model(page)
     # Ten presses in a row are one gesture: one history entry, not one per refresh.
     assert page.evaluate("() => window.history.length") == entries + 1
-    first_mu = widget_values(page)["mu"]
+    first_mu = on_step_grid(widget_values(page)["mu"], -5.0, 0.01)  # the decimal the slider shows
+    assert first_mu == 0.1
     before = page.evaluate("() => window.location.search")
     time.sleep(GESTURE_MS / 1e3 + 0.5)  # a new gesture
     handle.press("ArrowRight")
     page.wait_for_function("(before) => window.location.search !== before", arg=before, timeout=30_000)
     wait_until_plot_matches_model(page)
     assert page.evaluate("() => window.history.length") == entries + 2
-    assert page.evaluate("() => window.location.search") == f"?mu={widget_values(page)['mu']!r}&seed=0"
+    shown_mu = on_step_grid(widget_values(page)["mu"], -5.0, 0.01)
+    assert shown_mu == 0.11 and page.evaluate("() => window.location.search") == f"?mu={shown_mu!r}&seed=0"
     link = page.url
     assert "seed=0" in link
     shown = {k: np.asarray(v) for k, v in source(page, "trials_source").items()}
