@@ -195,6 +195,13 @@ class DynamicsViews:
         for w in (self.cursor, self.window, self.x_axis, self.y_axis, self.branch_axis):
             w.param.watch(lambda e: self.update(), "value")
 
+    def all_views(self) -> pn.Column:
+        """Every tab's figure and controls, made now, in one column: for benchmarks and tests that
+        feed all four views (the page shows and sends one tab at a time)."""
+        for index in range(len(TABS)):
+            self._open(index)
+        return pn.Column(*self._bodies)
+
     def _open(self, index: int) -> None:
         """Make tab ``index``'s figure and controls the first time the tab is opened."""
         body, src = self._bodies[index], self.src
@@ -233,7 +240,34 @@ class DynamicsViews:
             fig.legend.background_fill_alpha = 0.6
             fig.legend.label_text_font_size = "10px"
         lean_renderers(fig)
+        if "branches" in self.data:  # data that came before the figure existed
+            self._label_branches(self.data["branches"])
+        if "map" in self.data:
+            self._label_map(self.data["map"])
         body.objects = objects
+
+    def _label_branches(self, d):
+        """The hysteresis figure's axis and title for branches ``d`` (once its tab was opened)."""
+        if self.hyst is None:
+            return
+        self.hyst.xaxis.axis_label = d["label"]
+        # the run's path is (input received, rate): drawn only against the input level
+        on_input = d["axis"] == "input"
+        self.hyst.title.text = f"Fixed points vs {d['label']}" + ("" if on_input else " (run's path: vs input only)")
+        self._trajectory.visible = on_input
+        for item in self.hyst.legend.items:
+            if self._trajectory in item.renderers:
+                item.visible = on_input
+
+    def _label_map(self, d):
+        """The map figure's axes for map ``d`` (once its tab was opened)."""
+        if self.map is None:
+            return
+        xs, ys = d["xs"], d["ys"]
+        dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+        self.map.xaxis.axis_label, self.map.yaxis.axis_label = d["x_label"], d["y_label"]
+        self.map.x_range.start, self.map.x_range.end = xs[0] - dx / 2, xs[-1] + dx / 2
+        self.map.y_range.start, self.map.y_range.end = ys[0] - dy / 2, ys[-1] + dy / 2
 
     def _show(self, name, d):
         """Put view ``name``'s data ``d`` into its sources (only changed columns go out)."""
@@ -253,14 +287,7 @@ class DynamicsViews:
             u, r = _joined_rows(d["u"], d["unstable"])
             send(src["branch_unstable"], {"u": u, "rate": r})
             send(src["folds"], {"u": d["fold_u"], "rate": d["fold_rate"]})
-            self.hyst.xaxis.axis_label = d["label"]
-            # the run's path is (input received, rate): drawn only against the input level
-            on_input = d["axis"] == "input"
-            self.hyst.title.text = f"Fixed points vs {d['label']}" + ("" if on_input else " (run's path: vs input only)")
-            self._trajectory.visible = on_input
-            for item in self.hyst.legend.items:
-                if self._trajectory in item.renderers:
-                    item.visible = on_input
+            self._label_branches(d)
         elif name == "branch_here":
             self.branch_here.location = d["current"]
         elif name == "trajectory":
@@ -273,9 +300,7 @@ class DynamicsViews:
             dx, dy = xs[1] - xs[0], ys[1] - ys[0]
             src["map"].data = {"image": [d["regime"].astype(np.float32)], "x": [xs[0] - dx / 2],
                                "y": [ys[0] - dy / 2], "dw": [xs[-1] - xs[0] + dx], "dh": [ys[-1] - ys[0] + dy]}
-            self.map.xaxis.axis_label, self.map.yaxis.axis_label = d["x_label"], d["y_label"]
-            self.map.x_range.start, self.map.x_range.end = xs[0] - dx / 2, xs[-1] + dx / 2
-            self.map.y_range.start, self.map.y_range.end = ys[0] - dy / 2, ys[-1] + dy / 2
+            self._label_map(d)
         elif name == "map_here":
             send(src["here"], {"x": [d["here"][0]], "y": [d["here"][1]]})
 

@@ -1,6 +1,7 @@
 """The dynamics views in Chromium: data in the page against the model, a click on the regime map
 moving both sliders."""
 
+import contextlib
 import os
 import time
 
@@ -13,6 +14,27 @@ from model import fixed_points as fpm
 from .optional import IN_CI, require
 
 
+BISTABLE = "w_self=1&g=2&beta=6&theta=1&sigma=0.2&input_kind=none&duration=500"
+
+
+@contextlib.contextmanager
+def _projector_page():
+    """A served explorer and a Chromium page at 1280 x 720 (a projector): yields (url, page)."""
+    from .browser import CHROMIUM, CHROMIUM_ARGS, panel_server
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    require("playwright.sync_api", "browser tests")
+    from playwright.sync_api import sync_playwright
+    with panel_server() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield url, browser.new_page(viewport={"width": 1280, "height": 720})
+        finally:
+            browser.close()
+
+
 def _wait_source(page, name, timeout=180_000):
     page.wait_for_function(
         f"""() => {{ const d = window.Bokeh && Bokeh.documents[0];
@@ -22,17 +44,9 @@ def _wait_source(page, name, timeout=180_000):
 
 
 def test_map_click_moves_the_sliders_and_views_show_the_models_data():
-    from .browser import CHROMIUM, CHROMIUM_ARGS, READY, panel_server, source, state_from_page, widget_values
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get)")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    require("playwright.sync_api", "browser tests")
-    from playwright.sync_api import sync_playwright
-    query = "w_self=1&g=2&beta=6&theta=1&sigma=0.2&input_kind=none&duration=500"
-    with panel_server() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+    from .browser import READY, source, state_from_page, widget_values
+    query = BISTABLE
+    with _projector_page() as (url, page):
         page.goto(f"{url}?{query}")
         page.wait_for_function(READY, timeout=120_000)
         _wait_source(page, "phase_source")
@@ -73,7 +87,6 @@ def test_map_click_moves_the_sliders_and_views_show_the_models_data():
             time.sleep(0.2)
         assert np.isclose(here["x"][0], after["self weight"], atol=1e-5), here
         assert np.isclose(here["y"][0], after["mu"], atol=1e-5), here
-        browser.close()
 
 
 CURSOR = """() => { const d = Bokeh.documents[0]; const m = d.get_model_by_name('time_cursor');
@@ -96,17 +109,9 @@ def test_dragging_the_time_cursor_on_the_rate_plot_moves_the_phase_lines_dots():
     import jax
 
     import model
-    from .browser import CHROMIUM, CHROMIUM_ARGS, READY, panel_server, source, state_from_page, widget_values
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get)")
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
-    require("playwright.sync_api", "browser tests")
-    from playwright.sync_api import sync_playwright
-    query = "w_self=1&g=2&beta=6&theta=1&sigma=0.2&input_kind=none&duration=500"
-    with panel_server() as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
+    from .browser import READY, source, state_from_page, widget_values
+    query = BISTABLE
+    with _projector_page() as (url, page):
         patches = []
         page.on("websocket", lambda ws: ws.on(
             "framesent", lambda p: patches.append(1) if '"attr":"location"' in str(p) else None))
@@ -189,4 +194,3 @@ def test_dragging_the_time_cursor_on_the_rate_plot_moves_the_phase_lines_dots():
         np.testing.assert_allclose(np.sort(source(page, "fold_source")["u"]), np.sort(fv[np.isfinite(fv)]),
                                    atol=1e-5)
         assert len(fv[np.isfinite(fv)]) == 2  # this autapse is bistable over a range of mu: two folds
-        browser.close()

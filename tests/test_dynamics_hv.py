@@ -26,7 +26,7 @@ def both():
     data = _data_sets(2)[1]
     bk = Explorer().dynamics
     bk_doc = Document()
-    bk_doc.add_root(bk.panel.get_root(bk_doc))
+    bk_doc.add_root(bk.all_views().get_root(bk_doc))
     views = {"Phase line": hvv.PhaseLine(), "Hysteresis": hvv.Hysteresis(),
              "Distribution": hvv.Distribution(), "Regime map": hvv.RegimeMap()}
     hv_doc = Document()

@@ -100,12 +100,12 @@ def main(argv=None):
     sets = _data_sets(args.sets)
     print(f"data: {args.sets} sets in {time.perf_counter() - t:.1f} s")
 
-    # Bokeh: one DynamicsViews (all four figures), rendered into its document
+    # Bokeh: one DynamicsViews, all four figures made and rendered into its document
     bk_doc = _Doc()
     t = time.perf_counter()
     bk = Explorer().dynamics
     built = time.perf_counter()
-    bk_doc.doc.add_root(bk.panel.get_root(bk_doc.doc))
+    bk_doc.doc.add_root(bk.all_views().get_root(bk_doc.doc))
     bk_first = (built - t, time.perf_counter() - built)
     bk_doc.flush()
 
