@@ -8,6 +8,9 @@ to every answer. A few milliseconds remain: a slider's key press sends ``value``
 queueing behind the second acknowledgement.
 """
 
+import functools
+from decimal import Decimal
+
 import panel as pn
 
 DEBOUNCE_MS = 5
@@ -37,8 +40,12 @@ def on_step_grid(value: float, start: float, step: float) -> float:
 
     **Returns:** a float.
     """
-    from decimal import Decimal
-
-    decimals = max(0, -Decimal(repr(float(step))).as_tuple().exponent)
-    grid = round(start + round((value - start) / step) * step, decimals)
+    grid = round(start + round((value - start) / step) * step, _decimals(step))
     return grid if abs(grid - value) <= 1e-9 * step else value
+
+
+@functools.lru_cache(maxsize=None)
+def _decimals(step: float) -> int:
+    """The decimals a step is written with (0.01 -> 2, 0.5 -> 1, 10.0 -> 0), once per step: it is
+    asked on every slider move."""
+    return max(0, -Decimal(repr(float(step))).as_tuple().exponent)
