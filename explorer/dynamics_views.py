@@ -364,23 +364,6 @@ class DynamicsViews:
             values[field] = float(np.clip(round(v, 3), lo, hi))
         self.explorer.apply(**values)
 
-    def schedule(self, frame: Frame) -> None:
-        """Feed the views after the traces have gone out: served, on the next tick of the
-        session's loop (so the time-trace path pays nothing for them); in-process, now."""
-        doc = self.explorer._server_doc()
-        if doc is None:
-            self.update(frame)
-            return
-        self._pending = frame
-        if not getattr(self, "_scheduled", False):
-            self._scheduled = True
-
-            def run():
-                self._scheduled = False
-                with pn.io.hold(doc):
-                    self.update(self._pending)
-            doc.add_next_tick_callback(run)
-
     def update(self, frame: Frame | None = None) -> None:
         """Feed the tab on screen with what changed (called after every refresh)."""
         state: ExplorerState = self.explorer.state

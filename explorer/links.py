@@ -171,8 +171,8 @@ GESTURE_MS = 1500  # changes closer together than this are one gesture: one hist
 # stepped through a drag one refresh at a time. Now a change within GESTURE_MS of the last one
 # replaces the entry instead of adding one.
 PUSH_JS = f"""
-if (window.location.search !== cb_obj.value) {{
-  const url = window.location.pathname + cb_obj.value + window.location.hash;
+if (window.location.search !== cb_obj.text) {{
+  const url = window.location.pathname + cb_obj.text + window.location.hash;
   const now = Date.now();
   if (window._explorer_last_push !== undefined && now - window._explorer_last_push < {GESTURE_MS})
     window.history.replaceState({{}}, '', url);
@@ -197,17 +197,33 @@ class AddressBar:
 
     Not Panel's ``pn.state.location``: it parses the whole query with ``int()``, so a 5,000-digit
     value (over Python's 4,300-digit limit) broke the session; and it pushes a history entry for
-    the browser's own first report. Here a hidden text box carries the link, and a browser-side
-    callback pushes it when it changes (one history entry per gesture).
+    the browser's own first report. Here a hidden Bokeh ``Div`` carries the link, and a
+    browser-side callback pushes it when it changes (one history entry per gesture).
+
+    A raw Bokeh model, not a Panel widget: the link changes with every answer, and a Panel
+    widget's value went through Panel's parameter machinery and its own message, 8% of the
+    server's time per slider move (py-spy, 10 moving clients); a Bokeh property set inside the
+    answer's ``hold`` costs microseconds and travels in the answer's message.
     """
 
     def __init__(self):
-        self.box = pn.widgets.TextInput(value="", visible=False, width=0, height=0, margin=0)
-        self.box.jscallback(value=PUSH_JS)
+        from bokeh.models import CustomJS, Div
+
+        self.model = Div(text="", render_as_text=True, visible=False, width=0, height=0, margin=0,
+                         name="address_link")
+        self.model.js_on_change("text", CustomJS(code=PUSH_JS))
+        self.box = pn.pane.Bokeh(self.model, visible=False, width=0, height=0, margin=0)
+
+    @property
+    def value(self) -> str:
+        """The link last written (``?name=value&...``)."""
+        return self.model.text
 
     def show(self, state: ExplorerState) -> None:
         """Write ``state``'s link (``link_query``) into the address bar."""
-        self.box.value = link_query(state)
+        query = link_query(state)
+        if self.model.text != query:
+            self.model.text = query
 
 
 def follow_history() -> None:

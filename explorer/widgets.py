@@ -17,7 +17,12 @@ DEBOUNCE_MS = 5
 
 
 def _undelayed(widget_type):
-    return type(widget_type.__name__, (widget_type,), {"_debounce": DEBOUNCE_MS})
+    # ``_busy__ignore``: Panel counts every browser event in the process-wide ``pn.state.busy``
+    # (two updates of a global parameter and their watchers per event: 37% of a slider event's
+    # handling, py-spy with 10 moving clients). Nothing here shows that flag (the explorer has its
+    # own spinner), so a slider's or box's value does not count.
+    return type(widget_type.__name__, (widget_type,),
+                {"_debounce": DEBOUNCE_MS, "_busy__ignore": ["value", "value_throttled"]})
 
 
 FloatSlider = _undelayed(pn.widgets.FloatSlider)

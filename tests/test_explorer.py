@@ -81,7 +81,7 @@ def test_theory_band_matches_closed_form(app):
     t = np.asarray(src["t"])
     before = np.asarray(src["theory_mean"])[(t > 40) & (t < 49)]
     assert before == pytest.approx((0.4 + 0.5) / 2.0, rel=1e-3)
-    assert "exact mean" in app.note.object
+    assert "exact mean" in app.note.text
 
 
 @pytest.mark.parametrize("changes, reason", [
@@ -92,7 +92,7 @@ def test_theory_band_hidden_where_it_does_not_apply(app, changes, reason):
     assert not any(r.visible for r in app.figures.theory_renderers)
     for col in ("theory_mean", "theory_lower", "theory_upper"):
         assert np.isnan(app.figures.summary_source.data[col]).all()
-    assert reason in app.note.object
+    assert reason in app.note.text
     app.apply(rectify_output=False, w_self=0.0)
     assert all(r.visible for r in app.figures.theory_renderers)
 
@@ -118,7 +118,7 @@ def test_transfer_curve_and_visited_range(app):
 
 
 def test_readouts(app):
-    text = app.readouts.object
+    text = app.readouts.text
     for word in ("mean at end", "variance at end", "compute time", "device", "CPU", "samples simulated",
                  "20 trials × 10,000 steps"):
         assert word in text
@@ -386,7 +386,10 @@ def test_a_built_session_is_frozen_out_of_full_sweeps(monkeypatch):
     monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))  # as under panel serve
     try:
         view = create_app()
-        figures = [pane.object for pane in view.select(pn.pane.Bokeh)]  # built with the session
+        from bokeh.models import Plot
+
+        figures = [pane.object for pane in view.select(pn.pane.Bokeh)  # built with the session
+                   if isinstance(pane.object, Plot)]
         models = [m for f in figures for m in f.references()]
         tracked = {id(o) for o in gc.get_objects()}  # the frozen generation is not listed
         # rates, noise, transfer; the phase line (the other dynamics views are made when their

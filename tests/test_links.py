@@ -196,7 +196,7 @@ def test_notebook_use_without_a_server():
     frozen = gc.get_freeze_count()
     app = explorer.Explorer()
     app.apply(mu=0.5)
-    assert app.frame is not None and app.address.box.value == "?mu=0.5&seed=0"
+    assert app.frame is not None and app.address.value == "?mu=0.5&seed=0"
     assert gc.get_freeze_count() == frozen
     assert app.__panel__() is not None
 
