@@ -25,7 +25,7 @@ from explorer.lean import skip_document_check, tooltip_icon
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
 from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
-from explorer.views import Figures
+from explorer.views import Figures, with_columns
 from explorer.widgets import Checkbox, FloatInput, FloatSlider, Select, on_step_grid
 
 CSS = """
@@ -256,7 +256,7 @@ class Explorer(pn.viewable.Viewer):
                  else snapshot.n_trials * snapshot.n_steps > workers.HEAVY_SAMPLES)
         if heavy:
             self.busy.value = True  # seconds of work ahead: say so
-        return workers.submit("heavy" if heavy else "quick", lambda: self.frames.make(snapshot),
+        return workers.submit("heavy" if heavy else "quick", lambda: with_columns(self.frames.make(snapshot)),
                               doc.add_next_tick_callback,
                               lambda future: self._deliver(future, settings, shape, doc))
 

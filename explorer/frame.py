@@ -43,6 +43,9 @@ class Frame:
     n_trials: int
     compute_ms: float
     device: str
+    # The trace plots' decimated columns (``views.frame_columns``), made with the frame in the
+    # worker thread when served, so the session's loop only sends them.
+    columns: dict | None = None
 
 
 def device_name() -> str:

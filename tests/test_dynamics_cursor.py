@@ -48,7 +48,7 @@ def test_every_trial_at_the_cursor_lies_on_the_phase_curve(settings):
     d.tabs.active = TABS.index("Phase line")
     for t in np.linspace(0.0, a.state.t_sim(), 7):
         d.cursor_span.location = float(t)
-        x, dots = d.src["phase"].data["x"], d.src["dots"].data["x"]  # what the page receives
+        x, dots = (np.asarray(d.src[k].data["x"]) for k in ("phase", "dots"))  # what the page receives
         assert np.isfinite(x).all() and len(dots) == a.frame.trials.shape[0]
         assert x[0] < dots.min() and dots.max() < x[-1], (t, x[0], x[-1], dots.min(), dots.max())
         # with a margin: a tenth of the curve's width at least beyond the outermost trial
