@@ -21,7 +21,8 @@ from explorer.exports import export_card
 from explorer.dynamics_views import DynamicsViews
 from explorer.frame import Frame, FrameMaker
 from explorer.input_checks import input_warning
-from explorer.lean import skip_document_check, tooltip_icon
+from explorer import lean
+from explorer.lean import tooltip_icon
 from explorer.state import PRESETS, ExplorerState, TOOLTIPS
 from explorer import workers
 from explorer.serving import freeze_live_objects, on_session_ended, on_session_loaded, prepare_page
@@ -422,6 +423,6 @@ def create_app() -> pn.viewable.Viewable:
 if pn.state.served:
     # location=False: Panel's Location parses the query itself and fails on long numbers;
     # explorer/links.py reads the link and writes the address bar.
-    skip_document_check()  # Bokeh's check of each new document: in the tests instead (lean.py)
+    lean.for_serving()  # Bokeh's checks in the tests instead, stable defaults cached (lean.py)
     create_app().servable(title="Sigmoid-rate explorer", location=False)
     prepare_page()  # stylesheets from this server, also when the session is rebuilt

@@ -55,6 +55,84 @@ def skip_document_check() -> None:
     settings.perform_document_validation.set_value(False)
 
 
+def cache_stable_defaults() -> bool:
+    """Compute each Bokeh property's stable default once per model class, not on every read.
+
+    Bokeh reads an unset property's default anew each time it is asked for: the class's
+    overridden defaults merged along its MRO, a copy, then the property's validation. Building and
+    serializing a session's document reads ~19,000 defaults, 44% of the server's CPU for a join
+    (cProfile of ``python -m explorer.bench --part build``). A default Bokeh calls stable (no
+    container, no instance, no function: ``has_unstable_default`` is False) is the same value every
+    time for a given class, so the first read's value is kept, per (class, property), where it is
+    immutable (None, a number, a string, a tuple of those). Unstable
+    defaults (lists, dicts, models: each object needs its own) and themed values go through
+    Bokeh as before. Class-level defaults are fixed once Bokeh and Panel are imported; nothing here
+    changes them. ``tests/test_build.py`` compares every cached default of a served document with
+    Bokeh's own.
+
+    **Returns:** True when installed now, False if it already was.
+    """
+    from bokeh.core.property.descriptors import PropertyDescriptor
+
+    if getattr(PropertyDescriptor._get_default, "_cached_stable", False):
+        return False
+    bokeh_get_default = PropertyDescriptor._get_default
+    stable: dict = {}
+
+    def _get_default(self, obj):
+        # ``obj.themed_values()`` is a getattr that fails on most models (no theme): an exception
+        # each time, 17% of a join in py-spy; the attribute lives in the instance's dict.
+        themed = obj.__dict__.get("__themed_values__")
+        if themed is not None and self.name in themed:
+            return bokeh_get_default(self, obj)
+        key = (type(obj), self.name)
+        value = stable.get(key, _UNKNOWN)
+        if value is _UNKNOWN or value is _UNSTABLE:
+            value = bokeh_get_default(self, obj)
+            if key not in stable:
+                stable[key] = (value if not self.has_unstable_default(obj) and _immutable(value)
+                               else _UNSTABLE)
+        return value
+
+    _get_default._cached_stable = True
+    _get_default.bokeh = bokeh_get_default
+    PropertyDescriptor._get_default = _get_default
+    return True
+
+
+_IMMUTABLE = (type(None), bool, int, float, str)
+_UNKNOWN, _UNSTABLE = object(), object()
+
+
+def _immutable(value) -> bool:
+    """Whether a value can be shared by every model of a class (an ``Any`` property's ``{}``
+    default is 'stable' for Bokeh but each model must have its own)."""
+    if isinstance(value, tuple):
+        return all(_immutable(v) for v in value)
+    return isinstance(value, _IMMUTABLE)
+
+
+def skip_error_diagnostics() -> None:
+    """Do not check each callback's signature when Panel links a widget to its Bokeh model.
+
+    Bokeh's ``perform_error_diagnostics`` setting (on by default) runs ``inspect.signature`` on
+    every ``on_change`` callback: ~30 ms of each session's build (one per linked property). The
+    callbacks are Panel's own; the tests run with the check on.
+    """
+    from bokeh.settings import settings
+
+    settings.perform_error_diagnostics.set_value(False)
+
+
+def for_serving() -> None:
+    """Everything above that applies process-wide, for a served explorer (``app.py``) and the
+    build bench that measures it: the document check and the callback check skipped (both run in
+    the tests), stable defaults cached."""
+    skip_document_check()
+    skip_error_diagnostics()
+    cache_stable_defaults()
+
+
 class TextTooltipIcon(pn.widgets.TooltipIcon):
     """A "?" icon showing a plain-text ``value`` on hover, as ``pn.widgets.TooltipIcon`` shows
     it, without rendering the text as Markdown into one more Bokeh model per icon.

@@ -82,3 +82,46 @@ def test_slider_tooltips_carry_their_text_as_text_in_every_document():
         doc.add_root(view.get_root(doc))
         contents = {m.content for m in doc.models if isinstance(m, Tooltip)}
         assert TOOLTIPS["tau"] in contents and TOOLTIPS["mult_coupling"] in contents
+
+
+def test_cached_defaults_are_bokehs_own_and_a_theme_still_applies():
+    """``lean.cache_stable_defaults`` (installed when served): every unset property of a whole
+    document reads as Bokeh computes it, a theme's value still wins over a cached default, and a
+    container default is never shared between two models."""
+    from bokeh.core.property.descriptors import AliasPropertyDescriptor, PropertyDescriptor
+    from bokeh.models import Slider
+    from bokeh.themes import Theme
+
+    from explorer.lean import cache_stable_defaults
+
+    cache_stable_defaults()
+    cached = PropertyDescriptor._get_default
+    bokehs = cached.bokeh
+    app = Explorer()
+    doc = Document()
+    doc.add_root(app.__panel__().get_root(doc))
+    for _ in range(2):  # the second pass reads from the cache
+        compared = 0
+        for m in doc.models:
+            for name in m.properties():
+                descriptor = m.lookup(name)
+                if name not in m._property_values and not isinstance(descriptor, AliasPropertyDescriptor):
+                    ours, theirs = cached(descriptor, m), bokehs(descriptor, m)
+                    assert ours == theirs or (ours != ours and theirs != theirs), (type(m).__name__, name)  # nan
+                    compared += 1
+    assert compared > 3000, compared
+
+    plain = Slider(start=0, end=1, value=0.5)
+    assert plain.bar_color == "#e6e6e6"  # Bokeh's default, now cached
+    themed = Slider(start=0, end=1, value=0.5)
+    themed_doc = Document()
+    themed_doc.theme = Theme(json={"attrs": {"Slider": {"bar_color": "#ff0000"}}})
+    themed_doc.add_root(themed)
+    assert themed.bar_color == "#ff0000" and plain.bar_color == "#e6e6e6"
+    other = Slider(start=0, end=1, value=0.5)
+    plain.tags.append("mine")
+    assert other.tags == []
+    from bokeh.models import Line
+
+    Line().line_dash.append(4)  # a list Bokeh calls a stable default: never shared
+    assert Line().line_dash == []
