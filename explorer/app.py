@@ -33,11 +33,15 @@ CSS = """
 :host { --accent: #0b3d6e; }
 .explorer-title h1 { margin: 0 0 2px 0; font-size: 22px; color: #0b3d6e; }
 .explorer-title p { margin: 0; color: #4a5568; font-size: 13px; }
-.readouts table { border-collapse: collapse; font-size: 13px; width: 100%; }
-.readouts td, .readouts th { padding: 3px 8px; border-bottom: 1px solid #e2e8f0; text-align: right; }
-.readouts th:first-child, .readouts td:first-child { text-align: left; color: #4a5568; }
-.note { color: #4a5568; font-size: 12px; }
 """
+# Each Div's own stylesheet: its text is drawn inside its shadow root, where the page's CSS does
+# not reach (checked in Chromium: tests/test_browser.py).
+READOUTS_CSS = """
+table { border-collapse: collapse; font-size: 13px; width: 100%; }
+td, th { padding: 3px 8px; border-bottom: 1px solid #e2e8f0; text-align: right; }
+th:first-child, td:first-child { text-align: left; color: #4a5568; }
+"""
+NOTE_CSS = ":host { color: #4a5568; font-size: 12px; }"
 
 CUSTOM = "(custom setting)"
 
@@ -119,9 +123,9 @@ class Explorer(pn.viewable.Viewer):
         # Raw Bokeh Divs, not Panel panes: both change with every answer, and a Panel pane's update
         # went through its own parameter and markup processing (6% of the server's time per
         # slider move, py-spy with 10 moving clients). The text is built escaped (``_readout_table``).
-        self.readouts = Div(text="", css_classes=["readouts"], stylesheets=[CSS], sizing_mode="stretch_width",
-                            name="readouts")
-        self.note = Div(text="", css_classes=["note"], stylesheets=[CSS], sizing_mode="stretch_width",
+        self.readouts = Div(text="", css_classes=["readouts"], stylesheets=[READOUTS_CSS],
+                            sizing_mode="stretch_width", name="readouts")
+        self.note = Div(text="", css_classes=["note"], stylesheets=[NOTE_CSS], sizing_mode="stretch_width",
                         name="theory_note")
         self.busy = pn.indicators.LoadingSpinner(value=False, size=22)
         self.refreshes = 0

@@ -67,6 +67,36 @@ def test_page_loads_offline_cleanly_and_matches_model(browser, url):
     page.close()
 
 
+READOUT_CELLS = """() => {
+  const cells = [];
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) {
+    if (el.shadowRoot) walk(el.shadowRoot);
+    if (el.tagName === 'TD' && el.textContent.trim() === 'mean at end') {
+      const value = el.nextElementSibling, box = el.getBoundingClientRect();
+      cells.push({border: getComputedStyle(el).borderBottomWidth, align: getComputedStyle(value).textAlign,
+                  text: value.textContent, visible: box.width > 0 && box.height > 0});
+    } } };
+  walk(document);
+  return cells;
+}"""
+
+
+def test_readouts_show_as_a_styled_table_with_the_runs_numbers(browser, url):
+    """The readouts are a raw Bokeh Div, drawn in its own shadow root: the page's CSS does not
+    reach it, so the table must carry its own (before: unruled rows, values left-aligned)."""
+    page, watch = open_app(browser, url)
+    wait_until_plot_matches_model(page)
+    page.locator("text=mean at end").first.scroll_into_view_if_needed()
+    cells = page.evaluate(READOUT_CELLS)
+    assert len(cells) == 1 and cells[0]["visible"], cells
+    assert cells[0]["border"] == "1px" and cells[0]["align"] == "right", cells
+    mean_at_end = float(cells[0]["text"])
+    rate = source(page, "summary_source")["mean"]
+    assert abs(mean_at_end - rate[-1]) < 1e-3  # the number shown is the run's last mean
+    assert watch.errors == []
+    page.close()
+
+
 def test_keyboard_moves_a_slider_and_the_plot_follows(browser, url):
     page, watch = open_app(browser, url)
     before = plotted_traces(page)
