@@ -7,7 +7,7 @@ and wait until the server's answer (the patch with the new data and readouts) ha
 Each scenario prints its figures:
 
 * joining: 30 students arriving over 10 s; seconds from the first arrival until the last has
-  its document, and each student's wait;
+  its document, and each student's wait; meanwhile one student already working moves a slider;
 * an observer's slider round trip (p50 / p95) alone, with 5 and with 29 others moving sliders,
   and with 5 others running the heavy "Bistable switch" setting with 1000 trials;
 * a class leaving: 30 sessions closed together; the observer's longest round trip meanwhile;
@@ -155,10 +155,11 @@ def _p(values, q):
     return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
 
 
-def join(url: str, students: int = 30, over_s: float = 10.0) -> list[Student]:
+def join(url: str, students: int = 30, over_s: float = 10.0, arrived=None) -> list[Student]:
     """Students arriving evenly over ``over_s`` seconds; prints when the last had its document.
 
-    **Arguments:** `url`: the app's address; `students`: how many; `over_s`: the arrivals' spread.
+    **Arguments:** `url`: the app's address; `students`: how many; `over_s`: the arrivals' spread;
+    `arrived`: called once every student has her document, before the clients decode them.
 
     **Returns:** the students (open sessions, ready to move their sliders).
     """
@@ -171,6 +172,8 @@ def join(url: str, students: int = 30, over_s: float = 10.0) -> list[Student]:
     for s in joined:
         s.arrived.wait(300)
     done_at = time.perf_counter() - t_first
+    if arrived is not None:
+        arrived()
     all_arrived.set()  # now the clients decode their documents (see ``Student``)
     for s in joined:
         s.ready.wait(300)
@@ -285,7 +288,14 @@ def run(seconds_per_phase: float = 8.0) -> None:
 
         solo = phase("observer alone", [])
 
-        students = join(url)
+        observer.latencies.clear()
+        observer.moving.set()  # a student already working while the class joins; not while the
+        # clients then decode their documents in this process (a browser does it on its machine)
+        students = join(url, arrived=observer.moving.clear)
+        lat = list(observer.latencies)
+        print(f"  meanwhile the observer, moving mu: p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms, longest "
+              f"{max(lat) * 1e3:.0f} ms ({len(lat)} round trips; before the cuts of lean.py: stalls of 5-8 s)"
+              if lat else "  meanwhile the observer got no answer")
         thirty_mb = rss_mb(proc.pid)
 
         p5 = phase("5 others moving sliders", students[:5])
