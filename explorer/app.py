@@ -18,7 +18,7 @@ from bokeh.models import Div
 
 from explorer import links
 from explorer.exports import export_card
-from explorer.dynamics_views import DynamicsViews
+from explorer.dynamics_views import TABS, DynamicsViews
 from explorer.frame import Frame, FrameMaker
 from explorer.input_checks import input_warning
 from explorer import lean
@@ -278,7 +278,11 @@ class Explorer(pn.viewable.Viewer):
             again = False
         else:
             self._run_ms[shape] = frame.compute_ms
-            self._show(frame, settings, shape)
+            try:
+                self._show(frame, settings, shape)
+            except Exception:  # noqa: BLE001  (the spinner and the next run must not hang on it)
+                logging.getLogger(__name__).exception("showing a frame failed")
+                again = False
         if again:
             self._runs.request(lambda: self._start_run(doc))
         else:
@@ -331,7 +335,11 @@ class Explorer(pn.viewable.Viewer):
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
             _set_text(self.note, html.escape(frame.theory_note))
             _set_text(self.readouts, self._readout_table(frame))
-            self.dynamics.update(frame)
+            try:  # in the same message as the traces; a failure there must not stop the rest
+                self.dynamics.update(frame)
+            except Exception as err:  # noqa: BLE001  (the page says so, the server logs it)
+                logging.getLogger(__name__).exception("the dynamics view failed")
+                self.show_message(f"The {TABS[self.dynamics.tabs.active].lower()} could not be drawn ({type(err).__name__})")
             self._follow_presets()
             warning = input_warning(self.state)
             self.input_warning.object, self.input_warning.visible = links.as_plain_markdown(warning), bool(warning)

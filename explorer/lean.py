@@ -53,11 +53,14 @@ def skip_document_check() -> None:
 
     Bokeh runs ``Document.validate`` after the app built the document and only logs what it
     finds; the same check runs on the explorer's document in ``tests/test_build.py``, where a
-    finding fails.
+    finding fails. An operator's ``BOKEH_VALIDATE_DOC`` still decides where it is set.
     """
+    import os
+
     from bokeh.settings import settings
 
-    settings.perform_document_validation.set_value(False)
+    if "BOKEH_VALIDATE_DOC" not in os.environ:
+        settings.perform_document_validation.set_value(False)
 
 
 def cache_stable_defaults() -> bool:
@@ -122,11 +125,16 @@ def skip_error_diagnostics() -> None:
 
     Bokeh's ``perform_error_diagnostics`` setting (on by default) runs ``inspect.signature`` on
     every ``on_change`` callback: ~30 ms of each session's build (one per linked property). The
-    callbacks are Panel's own; the tests run with the check on.
+    callbacks are Panel's and the explorer's own (``on_session_destroyed`` included); the tests run
+    with the check on. It also gates Bokeh's "similar attributes" hint on an unknown attribute.
+    An operator's ``BOKEH_PERFORM_ERROR_DIAGNOSTICS`` still decides where it is set.
     """
+    import os
+
     from bokeh.settings import settings
 
-    settings.perform_error_diagnostics.set_value(False)
+    if "BOKEH_PERFORM_ERROR_DIAGNOSTICS" not in os.environ:
+        settings.perform_error_diagnostics.set_value(False)
 
 
 def for_serving() -> None:

@@ -88,15 +88,25 @@ def test_cached_defaults_are_bokehs_own_and_a_theme_still_applies():
     """``lean.cache_stable_defaults`` (installed when served): every unset property of a whole
     document reads as Bokeh computes it, a theme's value still wins over a cached default, and a
     container default is never shared between two models."""
-    from bokeh.core.property.descriptors import AliasPropertyDescriptor, PropertyDescriptor
-    from bokeh.models import Slider
-    from bokeh.themes import Theme
+    from bokeh.core.property.descriptors import PropertyDescriptor
 
     from explorer.lean import cache_stable_defaults
 
-    cache_stable_defaults()
+    installed_here = cache_stable_defaults()
     cached = PropertyDescriptor._get_default
     bokehs = cached.bokeh
+    try:
+        _compare_defaults(cached, bokehs)
+    finally:
+        if installed_here:  # the rest of the run reads defaults through Bokeh's own code
+            PropertyDescriptor._get_default = bokehs
+
+
+def _compare_defaults(cached, bokehs):
+    from bokeh.core.property.descriptors import AliasPropertyDescriptor
+    from bokeh.models import Line, Slider
+    from bokeh.themes import Theme
+
     app = Explorer()
     doc = Document()
     doc.add_root(app.__panel__().get_root(doc))
@@ -121,7 +131,5 @@ def test_cached_defaults_are_bokehs_own_and_a_theme_still_applies():
     other = Slider(start=0, end=1, value=0.5)
     plain.tags.append("mine")
     assert other.tags == []
-    from bokeh.models import Line
-
     Line().line_dash.append(4)  # a list Bokeh calls a stable default: never shared
     assert Line().line_dash == []

@@ -265,6 +265,26 @@ def test_shape_change_shows_busy_until_the_refresh_ran(app, monkeypatch):
     assert_plot_shows_model(app)
 
 
+def test_a_failing_dynamics_view_leaves_the_rest_of_the_answer_and_the_spinner_right(app, monkeypatch):
+    """The phase line is fed in the same hold as the traces; when it raises, the traces, the link
+    and the preset name still follow, the page says what failed, and the busy spinner (on for a
+    new shape) goes off."""
+    doc = FakeDoc()
+    monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
+
+    def broken(frame=None):
+        raise ZeroDivisionError("a bug in a view")
+
+    monkeypatch.setattr(app.dynamics, "update", broken)
+    app.state.n_trials = 7  # a new shape: the spinner goes on
+    assert app.busy.value
+    doc.run_until_idle(app)
+    assert not app.busy.value
+    assert_plot_shows_model(app)
+    assert "n_trials=7" in app.address.value
+    assert app.message.visible and "phase line could not be drawn (ZeroDivisionError)" in app.message.object
+
+
 def test_transfer_curve_follows_each_value_before_the_simulation(app, monkeypatch):
     doc = FakeDoc()
     monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
