@@ -1,13 +1,16 @@
-"""``python -m explorer [panel serve options]``: serve the dashboard and open it in a browser."""
+"""``python -m explorer [--procs N] [panel serve options]``: serve the dashboard and open it in a
+browser; with ``--procs N``, N servers behind one address (``explorer/front.py``)."""
 
 import pathlib
 import sys
 
+from explorer.front import parse_procs, serve, take_option
+
 NUM_PROCS_REFUSED = (
     "--num-procs must be 1 for the explorer: with more, Tornado forks workers that share the "
-    "port, a page whose websocket lands on another worker gets its session rebuilt there, each "
-    "worker loads JAX again (~360 MB), and stopping the main process leaves the workers serving. "
-    "One process already uses every core: simulations run in threads (explorer/workers.py)."
+    "port, a page whose websocket lands on another worker gets its session rebuilt there, and "
+    "stopping the main process left the workers serving. Use --procs N instead: N servers, each "
+    "student's page kept on one of them (README, 'Running a class')."
 )
 
 
@@ -30,12 +33,21 @@ def num_procs(argv: list[str]) -> int | None:
 
 
 def main() -> None:
+    options = sys.argv[1:]
+    try:
+        if num_procs(options) not in (None, 1):
+            sys.exit(NUM_PROCS_REFUSED)
+        text, options = take_option(options, "--procs")
+        procs = parse_procs(text)
+    except ValueError as err:
+        sys.exit(str(err))
+    if procs > 1:
+        try:
+            sys.exit(serve(procs, ["--show", *options]))
+        except ValueError as err:  # a port taken or out of range: said before anything starts
+            sys.exit(str(err))
     import panel.command
 
-    options = sys.argv[1:]
-    procs = num_procs(options)
-    if procs is not None and procs != 1:
-        sys.exit(NUM_PROCS_REFUSED)
     app = pathlib.Path(__file__).with_name("app.py")
     sys.argv = ["panel", "serve", str(app), "--show", *options]
     panel.command.main()

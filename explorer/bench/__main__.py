@@ -87,10 +87,10 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presses", type=int, default=60, help="timed presses per view")
     ap.add_argument("--rounds", type=int, default=6, help="turns each view takes")
-    ap.add_argument("--part", choices=["all", "browser", "classroom", "build", "joining"], default="all",
+    ap.add_argument("--part", choices=["all", "browser", "classroom", "build", "joining", "procs"], default="all",
                     help="the Chromium views, the classroom scenarios (explorer/bench/classroom.py), or both; "
                          "build: one session's build cost in-process (explorer/bench/build.py); joining: "
-                         "only the classroom's joining scenario")
+                         "only the classroom's joining scenario; procs: only the class on python -m explorer --procs 2")
     args = ap.parse_args(argv)
     if args.part == "build":
         from explorer.bench import build
@@ -102,6 +102,11 @@ def main(argv=None):
 
         classroom.run_joining()
         return
+    if args.part == "procs":
+        from explorer.bench import classroom
+
+        classroom.run_procs()
+        return
     if args.part != "classroom":
         browser_views(args)
     if args.part != "browser":
@@ -109,6 +114,8 @@ def main(argv=None):
 
         print()
         classroom.run()
+        print()
+        classroom.run_procs()
 
 
 def browser_views(args):

@@ -11,7 +11,10 @@ Each scenario prints its figures:
 * an observer's slider round trip (p50 / p95) alone, with 5 and with 29 others moving sliders,
   and with 5 others running the heavy "Bistable switch" setting with 1000 trials;
 * a class leaving: 30 sessions closed together; the observer's longest round trip meanwhile;
-* memory: the server's RSS with one session, with 30, and after the 30 left.
+* memory: the server's RSS with one session, with 30, and after the 30 left;
+* the same class on ``python -m explorer --procs 2`` (``explorer/front.py``): each student asks
+  the front, is redirected to one of two servers and stays there; joining, and the observer alone,
+  with 5 and with 29 others moving sliders.
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ class Student:
     cost ~0.36 s of CPU per document after the cuts of ``explorer/lean.py``, 0.58 s before).
     """
 
-    def __init__(self, url: str, arguments: dict | None = None, decode_after: threading.Event | None = None):
-        self.url, self.arguments = url, arguments or {}
+    def __init__(self, url: str, arguments: dict | None = None, decode_after: threading.Event | None = None,
+                 front: bool = False):
+        self.url, self.arguments, self.front = url, arguments or {}, front
         self.decode_after = decode_after
         self.joined_s = None
         self.arrived = threading.Event()
@@ -133,6 +137,8 @@ class Student:
         from bokeh.util.token import generate_session_id
 
         t0 = time.perf_counter()
+        if self.front:  # as a browser: ask the front, then talk to the server it names
+            self.url = redirected(self.url)
         session = ClientSession(session_id=generate_session_id(), websocket_url=websocket_url_for_server_url(self.url),
                                 arguments=self.arguments)
         session.connect()
@@ -151,15 +157,52 @@ class Student:
         return session
 
 
+def redirected(url: str) -> str:
+    """Where ``explorer/front.py`` sends a page: the ``Location`` of its redirect."""
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("HEAD", parts.path)
+        reply = conn.getresponse()
+        if reply.status != 307:
+            raise RuntimeError(f"the front answered {reply.status}, not a redirect")
+        return reply.getheader("Location")
+    finally:
+        conn.close()
+
+
+def measure(label: str, observer: Student, others: list[Student], seconds: float) -> float:
+    """The observer's round trips while ``others`` move their sliders; prints p50 / p95.
+
+    **Returns:** the p95 in ms.
+    """
+    for s in others:
+        s.moving.set()
+    time.sleep(1.0)
+    observer.latencies.clear()
+    observer.moving.set()
+    time.sleep(seconds)
+    observer.moving.clear()
+    for s in others:
+        s.moving.clear()
+    lat = list(observer.latencies)
+    print(f"  {label}: observer p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms ({len(lat)} round trips)")
+    return _p(lat, 95)
+
+
 def _p(values, q):
     return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
 
 
-def join(url: str, students: int = 30, over_s: float = 10.0, arrived=None) -> list[Student]:
+def join(url: str, students: int = 30, over_s: float = 10.0, arrived=None, front: bool = False) -> list[Student]:
     """Students arriving evenly over ``over_s`` seconds; prints when the last had its document.
 
     **Arguments:** `url`: the app's address; `students`: how many; `over_s`: the arrivals' spread;
-    `arrived`: called once every student has her document, before the clients decode them.
+    `arrived`: called once every student has her document, before the clients decode them;
+    `front`: ``url`` is ``explorer/front.py``'s: each student follows its redirect first.
 
     **Returns:** the students (open sessions, ready to move their sliders).
     """
@@ -167,7 +210,7 @@ def join(url: str, students: int = 30, over_s: float = 10.0, arrived=None) -> li
     all_arrived = threading.Event()
     joined = []
     for k in range(students):
-        joined.append(Student(url, decode_after=all_arrived).start())
+        joined.append(Student(url, decode_after=all_arrived, front=front).start())
         time.sleep(over_s / students)
     for s in joined:
         s.arrived.wait(300)
@@ -208,6 +251,88 @@ def serve():
         proc.terminate()
         raise
     return proc, url
+
+
+def serve_front(procs: int = 2):
+    """Start ``python -m explorer --procs N`` on free ports; each server's first session
+    (compiling) is opened and not counted.
+
+    **Returns:** (the front's process, its URL, the servers' process ids).
+    """
+    from explorer.bench.harness import free_port, wait_http
+
+    while True:  # the front's port and the N after it
+        port = free_port()
+        if port + procs < 65536 and all(_port_free(port + k) for k in range(1, procs + 1)):
+            break
+    cmd = [sys.executable, "-m", "explorer", "--procs", str(procs), "--port", str(port), "--address", "127.0.0.1",
+           "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=os.environ | {"BROWSER": "true"})  # --show opens nothing
+    url = f"http://127.0.0.1:{port}/app"
+    try:
+        wait_http(url, proc, timeout=300)
+        for k in range(1, procs + 1):
+            urllib.request.urlopen(f"http://127.0.0.1:{port + k}/app", timeout=120)
+    except BaseException:
+        proc.terminate()
+        raise
+    return proc, url, _children(proc.pid)
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def run_procs(procs: int = 2, seconds_per_phase: float = 8.0) -> None:
+    """The class on ``python -m explorer --procs N``: joining, then the observer alone, with 5
+    and with 29 others moving sliders.
+
+    **Arguments:** `procs`: servers behind the front; `seconds_per_phase`: as in ``run``.
+    """
+    proc, url, servers = serve_front(procs)
+    try:
+        for pid in servers:
+            wait_until_idle(pid)
+        print(f"the same class on python -m explorer --procs {procs} (explorer/front.py: each student is "
+              f"redirected to one of {procs} servers and stays there); load average before starting "
+              f"{os.getloadavg()[0]:.1f}")
+        observer = Student(url, front=True).start()
+        observer.ready.wait(120)
+        time.sleep(3)
+        solo = measure("observer alone", observer, [], seconds_per_phase)
+        students = join(url, front=True)
+        p5 = measure("5 others moving sliders", observer, students[:5], seconds_per_phase)
+        p29 = measure("29 others moving sliders", observer, students[:29], seconds_per_phase)
+        print(f"  ratios to alone: 5 moving {p5 / solo:.2f}x (target <= 1.5x), 29 moving {p29 / solo:.2f}x "
+              "(target <= 3x)")
+        for s in [observer, *students]:
+            s.stop.set()
+        for s in [observer, *students]:
+            s.closed.wait(30)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def cpu_s(pid: int) -> float:
@@ -273,18 +398,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
         one_session_mb = rss_mb(proc.pid)
 
         def phase(label, others):
-            for s in others:
-                s.moving.set()
-            time.sleep(1.0)
-            observer.latencies.clear()
-            observer.moving.set()
-            time.sleep(seconds_per_phase)
-            observer.moving.clear()
-            for s in others:
-                s.moving.clear()
-            lat = list(observer.latencies)
-            print(f"  {label}: observer p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms ({len(lat)} round trips)")
-            return _p(lat, 95)
+            return measure(label, observer, others, seconds_per_phase)
 
         solo = phase("observer alone", [])
 
