@@ -4,6 +4,8 @@ The hidden dynamics tabs are made and sent when first opened, renderers send no 
 copies, and Bokeh's document check, skipped when served (``explorer/lean.py``), runs here.
 """
 
+import json
+
 from bokeh.core.validation.check import check_integrity
 from bokeh.document import Document
 from bokeh.models import GlyphRenderer
@@ -133,3 +135,86 @@ def _compare_defaults(cached, bokehs):
     assert other.tags == []
     Line().line_dash.append(4)  # a list Bokeh calls a stable default: never shared
     assert Line().line_dash == []
+
+
+def test_models_indexed_once_are_bokehs_own_and_follow_every_change():
+    """``lean.index_models_once`` (installed when served): a message's map of the page's models,
+    kept per model set, is Bokeh's own; a change of models makes it anew; models new to the page
+    go through Bokeh's code; a message written with it is byte for byte Bokeh's; a serializer's
+    additions stay its own; the map of an incoming message is Bokeh's too."""
+    from bokeh.core.serialization import Deserializer, Serializer
+    from bokeh.document.models import DocumentModelManager
+    from bokeh.models import Div, Slider
+    from bokeh.protocol import Protocol
+
+    from explorer.lean import SyncedModels, index_models_once
+
+    installed_here = index_models_once()
+    ours = Serializer.__init__, Deserializer.__init__, DocumentModelManager.synced_references
+    bokehs = Serializer.__init__.bokeh, Deserializer.__init__.bokeh, property(ours[2].fget.bokeh)
+
+    def install(inits):
+        Serializer.__init__, Deserializer.__init__, DocumentModelManager.synced_references = inits
+
+    try:
+        doc = Document()
+        doc.add_root(Explorer().__panel__().get_root(doc))
+        models = doc.models
+        assert not isinstance(models.synced_references, SyncedModels)  # all new to the page yet
+        models.flush_synced()
+        synced = models.synced_references
+        assert isinstance(synced, SyncedModels) and models.synced_references is synced  # kept
+        assert set(synced) == bokehs[2].fget(models) and len(synced) > 300
+        serializer = Serializer(references=synced)
+        bokeh_serializer = Serializer.__new__(Serializer)
+        bokehs[0](bokeh_serializer, references=set(synced))
+        assert serializer._references == bokeh_serializer._references
+        serializer.add_ref(Div(), {"id": "new"})  # its own copy grows, the kept map does not
+        assert len(synced.refs) == len(synced) and len(serializer._references) == len(synced) + 1
+
+        slider = next(m for m in doc.models if isinstance(m, Slider))
+
+        def patch(new_value):
+            events = []
+            doc.callbacks.on_change(events.append)
+            slider.value = new_value
+            doc.callbacks._change_callbacks.pop(events.append)
+            message = Protocol().create("PATCH-DOC", events)
+            return message.content_json, [b.to_bytes() for b in message.buffers]
+
+        written = patch(slider.start)
+        install(bokehs)
+        try:
+            slider.value = slider.end  # the same change again, written by Bokeh's own code
+            assert patch(slider.start) == written
+        finally:
+            install(ours)
+
+        doc.add_root(Div(text="added"))  # the models change: Bokeh's path while new, then anew
+        assert not isinstance(models.synced_references, SyncedModels)
+        models.flush_synced()
+        assert models.synced_references is not synced and set(models.synced_references) == bokehs[2].fget(models)
+
+        # An incoming message (a page moving the slider): applied as Bokeh applies it, its
+        # deserializer holding Bokeh's map of the models, and nothing of it left for the next one.
+        message = patch(slider.end)  # written here, then the slider put back, then applied
+        slider.value = slider.start
+        seen = []
+        deserialize = Deserializer.deserialize
+
+        def watched(self, obj):
+            seen.append(dict(self._references))
+            return deserialize(self, obj)
+
+        Deserializer.deserialize = watched
+        try:
+            assert message[1] == []  # a number: no binary buffers
+            doc.apply_json_patch(json.loads(message[0]))
+        finally:
+            Deserializer.deserialize = deserialize
+        assert slider.value == slider.end
+        assert seen == [{m.id: m for m in models}]
+        assert Deserializer(list(models)[:3])._references == {m.id: m for m in list(models)[:3]}
+    finally:
+        if installed_here:  # the rest of the run goes through Bokeh's own code
+            install(bokehs)
