@@ -213,7 +213,9 @@ class Explorer(pn.viewable.Viewer):
 
     def _show_inert_controls(self) -> None:
         for name, inert in INERT.items():
-            self.widgets[name].disabled = inert(self.state)
+            widget, disabled = self.widgets[name], inert(self.state)
+            if widget.disabled != disabled:  # setting a Panel parameter costs even when unchanged
+                widget.disabled = disabled
 
     def _on_change(self, *events) -> None:
         if self._reverting:

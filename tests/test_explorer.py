@@ -433,3 +433,42 @@ def test_create_app_in_a_notebook_leaves_the_garbage_collector_alone():
     view = create_app()
     assert gc.get_freeze_count() == 0 and gc.isenabled()
     assert view is not None
+
+
+def test_widgets_send_what_panel_sends_without_asking_the_design_each_time():
+    """``explorer/widgets.py`` skips Panel's design lookup for changes without stylesheets: the
+    properties sent for a value, a greyed-out control, new bounds are Panel's own, and a
+    stylesheet change still goes through Panel (with the design's sheets first)."""
+    from bokeh.document import Document
+
+    from explorer.widgets import Checkbox, FloatInput, FloatSlider, Select
+
+    made = [FloatSlider(label="mu", start=0, end=1, step=0.01, value=0.5), Select(label="k", options=["a", "b"]),
+            FloatInput(label="n", value=2, start=1, end=5), Checkbox(label="on")]
+    for widget in made:
+        doc = Document()
+        widget.get_root(doc)
+        panels = type(widget).__mro__[1]
+        assert panels.__module__.startswith("panel.")
+        changes = {"disabled": True, "visible": False, "width": 123}
+        if isinstance(widget, FloatSlider):
+            changes |= {"value": 0.25, "start": -1.0, "end": 2.0}
+        elif isinstance(widget, Select):
+            changes |= {"value": "b", "options": ["a", "b", "c"]}
+        elif isinstance(widget, FloatInput):
+            changes |= {"value": 3.0}
+        else:
+            changes |= {"value": True}
+        for name, new in changes.items():
+            event = param.parameterized.Event(what="value", name=name, obj=widget, cls=type(widget),
+                                              old=getattr(widget, name), new=new, type="changed")
+            ours = widget._update_properties(event, doc=doc)
+            assert ours == panels._update_properties(widget, event, doc=doc), (type(widget).__name__, name)
+        sheet = param.parameterized.Event(what="value", name="stylesheets", obj=widget, cls=type(widget),
+                                          old=[], new=[":host { color: red; }"], type="changed")
+        def sheets(properties):  # Panel makes new stylesheet models each time: compare what they load
+            return [getattr(s, "url", s) for s in properties["stylesheets"]]
+
+        sent = sheets(widget._update_properties(sheet, doc=doc))
+        assert len(sent) > 1 and sent == sheets(panels._update_properties(widget, sheet, doc=doc))
+    assert all(w._design is not None for w in made)  # the design is there: the shortcut was taken
