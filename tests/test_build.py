@@ -218,3 +218,44 @@ def test_models_indexed_once_are_bokehs_own_and_follow_every_change():
     finally:
         if installed_here:  # the rest of the run goes through Bokeh's own code
             install(bokehs)
+
+
+def test_events_unlock_what_panel_unlocks_and_leave_every_flag_as_panel_does():
+    """``lean.unlock_only_what_is_locked`` (installed when served): inside the block every
+    parameter can be set, as with Panel's ``edit_readonly``; afterwards each flag is what Panel's
+    leaves, a flag changed inside the block included; a slider's value from the page arrives."""
+    import panel.reactive
+
+    from explorer.lean import unlock_only_what_is_locked
+    from explorer.widgets import FloatSlider
+
+    installed_here = unlock_only_what_is_locked()
+    ours = panel.reactive.edit_readonly
+    try:
+        def flags(w):
+            return {n: (p.readonly, p.constant) for n, p in w.param.objects("existing").items()}
+
+        def run(edit):
+            w = FloatSlider(start=0, end=1, step=0.01, value=0.5)
+            w.param["value_throttled"].constant = True
+            w.param["start"].readonly = True
+            locked = [n for n, (r, c) in flags(w).items() if r or c]
+            assert {"value_throttled", "start"} <= set(locked)
+            with edit(w):
+                inside = flags(w)
+                w.param.update(value_throttled=0.25, start=-1.0)  # refused outside the block
+                w.param["end"].constant = True  # changed inside: put back at the end
+                w.param["value_throttled"].constant = False
+            return inside, flags(w), (w.value_throttled, w.start)
+
+        assert run(ours) == run(ours.panel)
+        inside, after, values = run(ours)
+        assert not any(r or c for r, c in inside.values()) and values == (0.25, -1.0)
+        assert after["value_throttled"] == (False, True)  # put back, as Panel puts it back
+
+        w = FloatSlider(start=0, end=1, step=0.01, value=0.5)
+        w._process_events({"value": 0.75, "value_throttled": 0.75})
+        assert w.value == 0.75 and w.value_throttled == 0.75
+    finally:
+        if installed_here:
+            panel.reactive.edit_readonly = ours.panel

@@ -472,3 +472,47 @@ def test_widgets_send_what_panel_sends_without_asking_the_design_each_time():
         sent = sheets(widget._update_properties(sheet, doc=doc))
         assert len(sent) > 1 and sent == sheets(panels._update_properties(widget, sheet, doc=doc))
     assert all(w._design is not None for w in made)  # the design is there: the shortcut was taken
+
+
+def test_send_sends_only_changed_columns_and_notices_outside_changes():
+    """``views.send``: a column whose float32 values did not change is not sent again (NaN
+    included), a caller changing its array afterwards does not hide a change, and data set on the
+    source by other code makes the next send send every column."""
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource
+
+    from explorer.views import send
+
+    doc = Document()
+    short, long = ColumnDataSource(data={"x": [], "y": []}), ColumnDataSource(data={"t": [], "z": []})
+    doc.add_root(short)
+    doc.add_root(long)
+    sent = []
+    doc.callbacks.on_change(sent.append)
+
+    def columns_sent():  # (source, column) pairs sent since the last call; cols None: all
+        out = {(e.model, c) for e in sent for c in (e.cols if e.cols is not None else e.model.data)}
+        sent.clear()
+        return {({id(short): "short", id(long): "long"}[id(m)], c) for m, c in out}
+
+    x, y = np.arange(5.0), np.array([1.0, np.nan, 3.0, 4.0, 5.0])
+    t = np.linspace(0, 1, 2 * SMALL)
+    send(short, {"x": x, "y": y})
+    send(long, {"t": t, "z": t ** 2})
+    assert columns_sent() == {("short", "x"), ("short", "y"), ("long", "t"), ("long", "z")}
+    assert isinstance(short.data["y"], list) and np.isnan(short.data["y"][1])  # short: a JSON list
+    assert isinstance(long.data["z"], np.ndarray) and long.data["z"].dtype == np.float32
+    send(short, {"x": x, "y": y.copy()})
+    send(long, {"t": t.copy(), "z": t ** 2})
+    assert columns_sent() == set()  # nothing changed, the NaN neither
+    y[0] = 7.0  # the caller's array, changed after it was sent: not the source's copy
+    assert short.data["y"][0] == 1.0
+    send(short, {"x": x, "y": y})
+    send(long, {"t": t, "z": t ** 2 + np.float32(1e-3)})
+    assert columns_sent() == {("short", "y"), ("long", "z")} and short.data["y"][0] == 7.0
+    short.data["x"] = [9.0] * 5  # another part of the program sets a column itself
+    columns_sent()
+    send(short, {"x": x, "y": y})
+    assert list(short.data["x"]) == list(x) and ("short", "x") in columns_sent()
+    send(long, {"t": t[:3], "z": t[:3]})  # a new length replaces everything
+    assert columns_sent() == {("long", "t"), ("long", "z")} and len(long.data["z"]) == 3
