@@ -197,6 +197,12 @@ def index_models_once() -> bool:
         else:
             bokeh_deserializer_init(self, references, setter=setter)
 
+    bokeh_destroy = DocumentModelManager.destroy
+
+    def destroy(self):  # a session ended: its document may linger a while, its models need not
+        self.__dict__.pop("_lean_synced", None)
+        bokeh_destroy(self)
+
     serializer_init._indexed_once = True
     serializer_init.bokeh = bokeh_serializer_init
     deserializer_init.bokeh = bokeh_deserializer_init
@@ -205,6 +211,8 @@ def index_models_once() -> bool:
     Serializer.__init__, Deserializer.__init__ = serializer_init, deserializer_init
     Document.apply_json_patch = apply_json_patch
     DocumentModelManager.synced_references = property(synced_references)
+    destroy.bokeh = bokeh_destroy
+    DocumentModelManager.destroy = destroy
     return True
 
 
