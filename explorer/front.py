@@ -258,7 +258,8 @@ def serve(procs: int, options: list[str]) -> int:
             ssl_options = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_options.load_cert_chain(certfile, keyfile)
         make_front(ports).listen(port, address=address or "", ssl_options=ssl_options)
-        where = f"{'https' if certfile else 'http'}://{address or 'localhost'}:{port}/app"
+        host = "localhost" if address in (None, "", "0.0.0.0", "::") else address
+        where = f"{'https' if certfile else 'http'}://{host}:{port}/app"
         print(f"Explorer front at {where}: {procs} servers on ports {ports[0]}-{ports[-1]}, "
               "each page stays on one", flush=True)
         if show:

@@ -516,3 +516,35 @@ def test_send_sends_only_changed_columns_and_notices_outside_changes():
     assert list(short.data["x"]) == list(x) and ("short", "x") in columns_sent()
     send(long, {"t": t[:3], "z": t[:3]})  # a new length replaces everything
     assert columns_sent() == {("long", "t"), ("long", "z")} and len(long.data["z"]) == 3
+
+
+def test_the_noise_shown_follows_seed_sigma_and_size_and_is_reused_otherwise():
+    """``FrameMaker`` keeps the shown noise (sigma * xi of the first trials) while the frozen
+    noise and sigma stay; every frame's noise equals a fresh maker's for the same state."""
+    from explorer.frame import FrameMaker
+    from explorer.state import ExplorerState
+
+    kept = FrameMaker()
+    settings = ExplorerState().settings()
+    previous = None
+    for change in ({}, {"mu": 0.7}, {"sigma": 2.0}, {"tau": 3.0}, {"seed": 5}, {"n_trials": 2},
+                   {"duration": 500.0}, {"sigma": 0.5}):
+        settings |= change
+        state = ExplorerState(**settings)
+        noise = kept.make(state).noise
+        np.testing.assert_array_equal(noise, FrameMaker().make(state).noise)
+        if previous is not None:
+            assert (noise is previous) == (set(change) <= {"mu", "tau"}), change
+        previous = noise
+
+
+def test_the_state_a_worker_simulates_is_the_settings_given_each_time(app):
+    """``Explorer._snapshot_of``: one state per session, updated with what changed; after each
+    change it holds exactly the settings it was given (-0.0 and 0.0 apart)."""
+    first = None
+    for change in ({}, {"mu": 0.5}, {"mu": -0.0}, {"mu": 0.0}, {"input_kind": "sine", "tau": 3.0}, {"seed": 9}):
+        settings = app.state.settings() | change
+        snapshot = app._snapshot_of(settings)
+        first = first or snapshot
+        assert snapshot is first
+        assert {k: repr(v) for k, v in snapshot.settings().items()} == {k: repr(v) for k, v in settings.items()}

@@ -229,3 +229,42 @@ def test_stopping_the_front_stops_every_server_and_frees_the_ports():
         if proc.poll() is None:
             proc.kill()
         log.close()
+
+
+def test_with_a_certificate_the_front_and_its_servers_speak_https(tmp_path):
+    """``--ssl-certfile``/``--ssl-keyfile`` (a school's certificate): the front answers on HTTPS
+    and sends each page to an HTTPS server, which serves it."""
+    import http.client
+    import shutil
+    import ssl
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed to make a test certificate (Debian: apt-get install openssl)"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    port = _free_run(2)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "--procs", "2", "--port", str(port), "--address", "127.0.0.1",
+         "--allow-websocket-origin", f"127.0.0.1:{port}", "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
+        cwd=ROOT, env=os.environ | {"BROWSER": "true"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    unverified = ssl._create_unverified_context()  # our own self-signed certificate
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=unverified)
+                conn.request("GET", "/app?mu=0.5")
+                reply = conn.getresponse()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "the front did not start"
+                time.sleep(0.3)
+        assert reply.status == 307
+        where = urllib.parse.urlsplit(reply.getheader("Location"))
+        assert (where.scheme, where.port, where.query) == ("https", port + 1, "mu=0.5")
+        page = urllib.request.urlopen(reply.getheader("Location"), timeout=120, context=unverified).read().decode()
+        assert "<title>Sigmoid-rate explorer</title>" in page
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -174,22 +174,30 @@ def redirected(url: str) -> str:
         conn.close()
 
 
-def measure(label: str, observer: Student, others: list[Student], seconds: float) -> float:
-    """The observer's round trips while ``others`` move their sliders; prints p50 / p95.
+def measure(label: str, observer: Student, others: list[Student], seconds: float, servers=()) -> float:
+    """The observer's round trips while ``others`` move their sliders; prints p50 / p95, and with
+    ``servers`` (process ids) their CPU per move answered (everyone's moves) and moves per second.
 
     **Returns:** the p95 in ms.
     """
     for s in others:
         s.moving.set()
     time.sleep(1.0)
-    observer.latencies.clear()
+    everyone = [observer, *others]
+    for s in everyone:
+        s.latencies.clear()
+    cpu0, t0 = sum(cpu_s(pid) for pid in servers), time.perf_counter()
     observer.moving.set()
     time.sleep(seconds)
+    moves = sum(len(s.latencies) for s in everyone)
+    cpu, wall = sum(cpu_s(pid) for pid in servers) - cpu0, time.perf_counter() - t0
     observer.moving.clear()
     for s in others:
         s.moving.clear()
     lat = list(observer.latencies)
-    print(f"  {label}: observer p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms ({len(lat)} round trips)")
+    load = (f"; server CPU {1e3 * cpu / moves:.1f} ms per move, {moves / wall:.0f} moves/s answered"
+            if servers and moves else "")
+    print(f"  {label}: observer p50 {_p(lat, 50):.0f} ms, p95 {_p(lat, 95):.0f} ms ({len(lat)} round trips){load}")
     return _p(lat, 95)
 
 
@@ -320,10 +328,10 @@ def run_procs(procs: int = 2, seconds_per_phase: float = 8.0) -> None:
         observer = Student(url, front=True).start()
         observer.ready.wait(120)
         time.sleep(3)
-        solo = measure("observer alone", observer, [], seconds_per_phase)
+        solo = measure("observer alone", observer, [], seconds_per_phase, servers)
         students = join(url, front=True)
-        p5 = measure("5 others moving sliders", observer, students[:5], seconds_per_phase)
-        p29 = measure("29 others moving sliders", observer, students[:29], seconds_per_phase)
+        p5 = measure("5 others moving sliders", observer, students[:5], seconds_per_phase, servers)
+        p29 = measure("29 others moving sliders", observer, students[:29], seconds_per_phase, servers)
         print(f"  ratios to alone: 5 moving {p5 / solo:.2f}x (target <= 1.5x), 29 moving {p29 / solo:.2f}x "
               "(target <= 3x)")
         for s in [observer, *students]:
@@ -398,7 +406,7 @@ def run(seconds_per_phase: float = 8.0) -> None:
         one_session_mb = rss_mb(proc.pid)
 
         def phase(label, others):
-            return measure(label, observer, others, seconds_per_phase)
+            return measure(label, observer, others, seconds_per_phase, [proc.pid])
 
         solo = phase("observer alone", [])
 
