@@ -14,28 +14,12 @@ import sys
 import time
 import urllib.request
 
+from explorer.bench.harness import alive, child_pids
 from tests.browser import ROOT, free_port
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_stopping_the_main_process_stops_its_workers():
@@ -53,7 +37,7 @@ def test_stopping_the_main_process_stops_its_workers():
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, "panel serve did not start"
                 time.sleep(0.3)
-        workers = _children(proc.pid)
+        workers = child_pids(proc.pid)
         assert len(workers) == 2, workers
         # Pages opened at once: while one worker builds a session, the other accepts the next,
         # so each builds one (the tie is made when a worker first runs the app).
@@ -64,9 +48,9 @@ def test_stopping_the_main_process_stops_its_workers():
         proc.send_signal(signal.SIGTERM)  # what `kill PID` sends
         proc.wait(30)
         deadline = time.monotonic() + 30
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(w) for w in workers), "workers still serving after the main process ended"
+        assert not any(alive(w) for w in workers), "workers still serving after the main process ended"
         with socket.socket() as s:  # the port is free for a restart (which, like Tornado, reuses
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the address: connections linger)
             s.bind(("127.0.0.1", port))

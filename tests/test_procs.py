@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 
 from explorer import front
+from explorer.bench.harness import alive, child_pids
 from tests.browser import ARTIFACTS, READY, ROOT, slider_handle, source
 from tests.test_browser import browser  # noqa: F401  (the module's Chromium, skipped or failed alike)
 from tests.test_browser_class import linked_elsewhere, offline_page
@@ -65,25 +66,8 @@ def _start(procs: int = 2):
     return proc, port, log
 
 
-def _servers_of(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _redirect(port: int, path_and_query: str) -> str:
@@ -202,28 +186,28 @@ def test_pages_behind_the_front_work_stay_on_their_server_and_stay_offline(two_s
 def test_killing_the_front_outright_stops_its_servers(two_servers):
     """``kill -9`` of the front (no handler runs): the kernel stops the servers (PDEATHSIG)."""
     proc, port = two_servers
-    servers = _servers_of(proc.pid)
-    assert len(servers) == 2 and all(_alive(s) for s in servers)
+    servers = child_pids(proc.pid)
+    assert len(servers) == 2 and all(alive(s) for s in servers)
     proc.kill()
     proc.wait(10)
     deadline = time.monotonic() + 30
-    while any(_alive(s) for s in servers) and time.monotonic() < deadline:
+    while any(alive(s) for s in servers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_alive(s) for s in servers)
+    assert not any(alive(s) for s in servers)
     assert all(_free(p) for p in (port, port + 1, port + 2))
 
 
 def test_stopping_the_front_stops_every_server_and_frees_the_ports():
     proc, port, log = _start(2)
     try:
-        servers = _servers_of(proc.pid)
+        servers = child_pids(proc.pid)
         assert len(servers) == 2
         proc.send_signal(signal.SIGTERM)  # kill PID
         assert proc.wait(30) == 0
         deadline = time.monotonic() + 30
-        while any(_alive(s) for s in servers) and time.monotonic() < deadline:
+        while any(alive(s) for s in servers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(s) for s in servers)
+        assert not any(alive(s) for s in servers)
         assert all(_free(p) for p in (port, port + 1, port + 2))
     finally:
         if proc.poll() is None:

@@ -267,7 +267,7 @@ def serve_front(procs: int = 2):
 
     **Returns:** (the front's process, its URL, the servers' process ids).
     """
-    from explorer.bench.harness import free_port, wait_http
+    from explorer.bench.harness import child_pids, free_port, wait_http
 
     while True:  # the front's port and the N after it
         port = free_port()
@@ -285,7 +285,7 @@ def serve_front(procs: int = 2):
     except BaseException:
         proc.terminate()
         raise
-    return proc, url, _children(proc.pid)
+    return proc, url, child_pids(proc.pid)
 
 
 def _port_free(port: int) -> bool:
@@ -299,17 +299,6 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return out
 
 
 def run_procs(procs: int = 2, seconds_per_phase: float = 8.0) -> None:
