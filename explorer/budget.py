@@ -22,7 +22,9 @@ DEFAULT_MB = 2048.0
 ENV = "EXPLORER_CACHE_BUDGET_MB"
 
 
-def _limit_from_env() -> float:
+def limit_from_env() -> float:
+    """The budget in bytes from ``EXPLORER_CACHE_BUDGET_MB`` (default 2048 MB); a bad value raises
+    ``ValueError`` naming the variable and the allowed values."""
     text = os.environ.get(ENV, "")
     if not text:
         return DEFAULT_MB * 1e6
@@ -90,4 +92,4 @@ class MemoryBudget:
             return sum(self._held.values())
 
 
-BUDGET = MemoryBudget(_limit_from_env())
+BUDGET = MemoryBudget(limit_from_env())

@@ -29,8 +29,6 @@ import time
 import webbrowser
 from pathlib import Path
 
-from explorer.budget import DEFAULT_MB, ENV as BUDGET_ENV
-
 APP = Path(__file__).with_name("app.py")
 DEFAULT_PORT = 5006
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -117,20 +115,35 @@ def _origins_for(origins: list[str], port: int, child_port: int) -> list[str]:
 
 
 def _check_free(address: str | None, port: int) -> None:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((address or "", port))
-        except OSError:
-            raise ValueError(f"port {port} is in use: with --procs N the explorer needs --port P and the N "
-                             f"ports after it free (P+1 ... P+N)") from None
-
-
-def _tie_to_parent() -> None:  # runs in the child between fork and exec
+    """Raise ``ValueError`` unless ``port`` can be listened on at ``address`` (every address
+    family it names; all interfaces when None)."""
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: Ctrl-C and kill PID still stop every server
-        pass
+        places = socket.getaddrinfo(address or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise ValueError(f"--address {address!r} cannot be listened on here ({err.strerror})") from None
+    for family, kind, proto, _, where in places:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                s.bind(where)
+            except OSError:
+                raise ValueError(f"port {port} is in use: with --procs N the explorer needs --port P and the N "
+                                 f"ports after it free (P+1 ... P+N)") from None
+
+
+def _tied_to(parent: int):
+    """What a server runs between fork and exec: end with ``parent`` (Linux ``PDEATHSIG``), and
+    at once if it already ended (the front died between the fork and this call)."""
+    def tie() -> None:
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # not Linux: Ctrl-C and kill PID still stop every server
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+    return tie
 
 
 def start_servers(procs: int, port: int, options: list[str]) -> list[subprocess.Popen]:
@@ -142,22 +155,53 @@ def start_servers(procs: int, port: int, options: list[str]) -> list[subprocess.
     **Returns:** the servers' processes. Each gets 1/``procs`` of the memory budget
     (``EXPLORER_CACHE_BUDGET_MB``), so that together they keep to it.
     """
+    from explorer.budget import ENV, limit_from_env  # a bad value: ValueError naming it
+
     origins, rest = [], list(options)
     while True:
         value, rest = take_option(rest, "--allow-websocket-origin")
         if value is None:
             break
         origins.append(value)
-    total_mb = float(os.environ.get(BUDGET_ENV) or DEFAULT_MB)
-    env = os.environ | {BUDGET_ENV: repr(total_mb / procs)}
+    env = os.environ | {ENV: repr(limit_from_env() / 1e6 / procs)}
+    tie = _tied_to(os.getpid())
     servers = []
-    for k in range(1, procs + 1):
-        child = port + k
-        cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(child), *rest]
-        for origin in _origins_for(origins, port, child):
-            cmd += ["--allow-websocket-origin", origin]
-        servers.append(subprocess.Popen(cmd, env=env, preexec_fn=_tie_to_parent))
+    try:
+        for k in range(1, procs + 1):
+            child = port + k
+            allowed = [a for origin in _origins_for(origins, port, child) for a in ("--allow-websocket-origin", origin)]
+            # the given options last: a trailing --args takes the rest of the line
+            cmd = [sys.executable, "-m", "panel", "serve", str(APP), "--port", str(child), *allowed, *rest]
+            servers.append(subprocess.Popen(cmd, env=env, preexec_fn=tie))
+    except BaseException:
+        stop_servers(servers)
+        raise
     return servers
+
+
+def stop_servers(servers: list[subprocess.Popen], grace_s: float = 15.0) -> None:
+    """Ask each server to stop (SIGTERM), then kill those still running after ``grace_s`` in all.
+    Ctrl-C and SIGTERM are ignored meanwhile, so that a second one cannot leave servers behind."""
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, signal.SIG_IGN)
+        except ValueError:  # not the main thread: no handlers to change
+            pass
+    try:
+        for proc in servers:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + grace_s
+        for proc in servers:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def wait_until_serving(servers: list[subprocess.Popen], ports: list[int], address: str | None = None,
@@ -227,39 +271,36 @@ def serve(procs: int, options: list[str]) -> int:
     port = parse_port(port_text, procs)
     show = "--show" in options
     options = [o for o in options if o != "--show"]
+    from bokeh.settings import settings
+
     address, _ = take_option(options, "--address")
-    certfile, _ = take_option(options, "--ssl-certfile")  # the servers get them too
-    keyfile, _ = take_option(options, "--ssl-keyfile")
+    prefix, _ = take_option(options, "--prefix")  # the servers get it too
+    # The servers read a certificate from these options or from BOKEH_SSL_* (as bokeh serve does):
+    # the front must speak what they speak.
+    certfile = settings.ssl_certfile(take_option(options, "--ssl-certfile")[0])
+    keyfile = settings.ssl_keyfile(take_option(options, "--ssl-keyfile")[0])
     ports = [port + k for k in range(1, procs + 1)]
     for p in [port, *ports]:
         _check_free(address, p)
-    servers = start_servers(procs, port, options)
-
-    def stop(*_):
-        for proc in servers:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in servers:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    servers: list[subprocess.Popen] = []
 
     def interrupt(*_):  # kill PID as Ctrl-C: leave the loop, then stop the servers
         raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        servers = start_servers(procs, port, options)
         wait_until_serving(servers, ports, address)
         ssl_options = None
         if certfile:  # the servers speak HTTPS: so does the front, and it redirects to https
             import ssl
 
             ssl_options = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_options.load_cert_chain(certfile, keyfile)
+            ssl_options.load_cert_chain(certfile, keyfile, password=settings.ssl_password())
         make_front(ports).listen(port, address=address or "", ssl_options=ssl_options)
         host = "localhost" if address in (None, "", "0.0.0.0", "::") else address
-        where = f"{'https' if certfile else 'http'}://{host}:{port}/app"
+        path = "/" + "/".join(part for part in ((prefix or "").strip("/"), "app") if part)
+        where = f"{'https' if certfile else 'http'}://{host}:{port}{path}"
         print(f"Explorer front at {where}: {procs} servers on ports {ports[0]}-{ports[-1]}, "
               "each page stays on one", flush=True)
         if show:
@@ -278,10 +319,10 @@ def serve(procs: int, options: list[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 0
-    except (RuntimeError, OSError) as err:  # a server that did not start, a certificate unreadable
-        print(err, file=sys.stderr)
+    except (RuntimeError, OSError, ValueError) as err:  # a server that did not start, a certificate
+        print(err, file=sys.stderr)  # unreadable, a bad memory budget
         return 1
     finally:
+        stop_servers(servers)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        stop()

@@ -162,6 +162,9 @@ def test_models_indexed_once_are_bokehs_own_and_follow_every_change():
     try:
         doc = Document()
         doc.add_root(Explorer().__panel__().get_root(doc))
+        # A slider of its own: its changes have no consequences (the explorer's would redraw)
+        slider = Slider(start=0, end=10, value=5, title="standalone")
+        doc.add_root(slider)
         models = doc.models
         assert not isinstance(models.synced_references, SyncedModels)  # all new to the page yet
         models.flush_synced()
@@ -174,8 +177,6 @@ def test_models_indexed_once_are_bokehs_own_and_follow_every_change():
         assert serializer._references == bokeh_serializer._references
         serializer.add_ref(Div(), {"id": "new"})  # its own copy grows, the kept map does not
         assert len(synced.refs) == len(synced) and len(serializer._references) == len(synced) + 1
-
-        slider = next(m for m in doc.models if isinstance(m, Slider))
 
         def patch(new_value):
             events = []
@@ -218,6 +219,29 @@ def test_models_indexed_once_are_bokehs_own_and_follow_every_change():
         assert slider.value == slider.end
         assert seen == [{m.id: m for m in models}]
         assert Deserializer(list(models)[:3])._references == {m.id: m for m in list(models)[:3]}
+
+        # A patch bringing a model made on the page: decoded into the deserializer's own copy of
+        # the map, not into the document's dict; and without reading each model's id (the ~360
+        # reads of Bokeh's own path).
+        from bokeh.model import Model
+
+        own, ids, reads, before_decoding = models._models, set(models._models), [], []
+        bokeh_id = Model.id
+        Model.id = property(lambda m: reads.append(1) or bokeh_id.fget(m))
+
+        def counted(self, obj):
+            before_decoding.append(len(reads))  # ids read while the deserializer was made
+            return deserialize(self, obj)
+
+        Deserializer.deserialize = counted
+        try:
+            doc.apply_json_patch({"events": [{
+                "kind": "ModelChanged", "model": {"id": slider.id}, "attr": "tags",
+                "new": [{"type": "object", "name": "Div", "id": "made-on-the-page", "attributes": {"text": "new"}}]}]})
+        finally:
+            Model.id, Deserializer.deserialize = bokeh_id, deserialize
+        assert slider.tags[0].text == "new" and set(own) == ids
+        assert len(before_decoding) == 1 and before_decoding[0] < 10, before_decoding  # Bokeh: every id
 
         # A session ends: its document may linger until a sweep, the kept map must not hold its
         # models (classroom bench, server RSS after a class left: 1.14x the one-session level

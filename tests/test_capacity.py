@@ -110,11 +110,11 @@ def test_budget_is_configurable_and_validated(monkeypatch):
     from explorer import budget
 
     monkeypatch.setenv(budget.ENV, "512")
-    assert budget._limit_from_env() == 512e6
+    assert budget.limit_from_env() == 512e6
     for bad in ("0", "-1", "lots", "inf"):
         monkeypatch.setenv(budget.ENV, bad)
         with pytest.raises(ValueError, match=budget.ENV):
-            budget._limit_from_env()
+            budget.limit_from_env()
     b = MemoryBudget(100)
     a, c = FrameMaker(), FrameMaker()  # owners: any object that can be weakly referenced
     assert b.reserve(a, 60) == (True, 100)

@@ -285,7 +285,7 @@ def serve_front(procs: int = 2):
     except BaseException:
         proc.terminate()
         raise
-    return proc, url, child_pids(proc.pid)
+    return proc, url, child_pids(proc.pid, running="panel")
 
 
 def _port_free(port: int) -> bool:

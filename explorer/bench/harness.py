@@ -26,17 +26,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def child_pids(pid: int) -> list[int]:
+def child_pids(pid: int, running: str = "") -> list[int]:
     """The processes whose parent is ``pid`` (Linux ``/proc``).
 
-    **Arguments:** `pid`: the parent's process id. **Returns:** the children's ids.
+    **Arguments:** `pid`: the parent's process id; `running`: keep only those whose command line
+    contains this (e.g. ``"panel"``: not a browser the parent opened).
+
+    **Returns:** the children's ids.
     """
     out = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) != pid:
+                        continue
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if running.encode() in f.read().replace(b"\0", b" "):
                         out.append(int(entry))
             except (OSError, IndexError, ValueError):
                 pass
