@@ -359,23 +359,23 @@ class Explorer(pn.viewable.Viewer):
             self.figures.show_transfer_curve(self.state.to_params(), frame.h_visited)
             _set_text(self.note, html.escape(frame.theory_note))
             _set_text(self.readouts, self._readout_table(frame))
+            current = self.state.settings()  # once for the views below (each reading is ~25 parameter reads)
             try:  # in the same message as the traces; a failure there must not stop the rest
-                self.dynamics.update(frame)
+                self.dynamics.update(frame, current)
             except Exception as err:  # noqa: BLE001  (the page says so, the server logs it)
                 logging.getLogger(__name__).exception("the dynamics view failed")
                 self.show_message(f"The {TABS[self.dynamics.tabs.active].lower()} could not be drawn ({type(err).__name__})")
-            self._follow_presets()
+            self._follow_presets(current)
             warning = input_warning(self.state)
             self.input_warning.object, self.input_warning.visible = links.as_plain_markdown(warning), bool(warning)
-            self.address.show(self.state)
+            self.address.show(self.state, current)
         self.refreshes += 1
 
-    def _follow_presets(self) -> None:
-        """The preset list names the preset shown, or "custom" once anything moved, so picking the
-        same preset again is a change and loads it afresh."""
+    def _follow_presets(self, settings: dict) -> None:
+        """The preset list names the preset shown (``settings``: the state's), or "custom" once
+        anything moved, so picking the same preset again is a change and loads it afresh."""
         if not _PRESET_SETTINGS:
             _PRESET_SETTINGS.update({n: ExplorerState.preset(n) for n in PRESETS})
-        settings = self.state.settings()
         shown = next((n for n, v in _PRESET_SETTINGS.items() if v == settings), CUSTOM)
         if self.presets.value != shown:
             self.presets.value = shown

@@ -364,8 +364,9 @@ class DynamicsViews:
             values[field] = float(np.clip(round(v, 3), lo, hi))
         self.explorer.apply(**values)
 
-    def update(self, frame: Frame | None = None) -> None:
-        """Feed the tab on screen with what changed (called after every refresh)."""
+    def update(self, frame: Frame | None = None, settings: dict | None = None) -> None:
+        """Feed the tab on screen with what changed (called after every refresh; ``settings``:
+        the state's settings, if the caller has them already)."""
         state: ExplorerState = self.explorer.state
         frame = frame or self.explorer.frame
         if frame is None:
@@ -378,7 +379,7 @@ class DynamicsViews:
             if w.end != t_sim:
                 w.end, w.step = t_sim, state.dt
                 w.value = t_sim if w is self.cursor else (t_sim / 2, t_sim)
-        settings = state.settings()
+        settings = state.settings() if settings is None else settings
         # what the fixed points depend on: everything but noise, run size and the seed
         dyn = tuple(v for k, v in sorted(settings.items()) if k not in ("sigma", "seed", "n_trials"))
         run = (id(frame),)

@@ -17,7 +17,9 @@ in the bar until the first change.
 
 from __future__ import annotations
 
+import functools
 import re
+import types
 import urllib.parse
 
 import panel as pn
@@ -150,18 +152,25 @@ def _written(value) -> str:
     return str(value)
 
 
-def link_query(state: ExplorerState) -> str:
+@functools.cache
+def _default_settings() -> types.MappingProxyType:
+    return types.MappingProxyType(ExplorerState().settings())  # made once: asked on every answer
+
+
+def link_query(state: ExplorerState, settings: dict | None = None) -> str:
     """``?name=value&...`` for the settings that differ from the defaults, and the seed.
 
     **Arguments:**
 
     - `state`: the session's ``ExplorerState``.
+    - `settings`: ``state.settings()``, if the caller has them already.
 
     **Returns:** the query, percent-encoded (``pulse%20train``); ``parse_link`` reads it back to the
     same values.
     """
-    defaults = ExplorerState().settings()
-    pairs = [(k, _written(v)) for k, v in state.settings().items() if k == "seed" or v != defaults[k]]
+    defaults = _default_settings()
+    settings = state.settings() if settings is None else settings
+    pairs = [(k, _written(v)) for k, v in settings.items() if k == "seed" or v != defaults[k]]
     return "?" + urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
 
@@ -219,9 +228,10 @@ class AddressBar:
         """The link last written (``?name=value&...``)."""
         return self.model.text
 
-    def show(self, state: ExplorerState) -> None:
-        """Write ``state``'s link (``link_query``) into the address bar."""
-        query = link_query(state)
+    def show(self, state: ExplorerState, settings: dict | None = None) -> None:
+        """Write ``state``'s link (``link_query``; ``settings``: its settings if already made) into
+        the address bar."""
+        query = link_query(state, settings)
         if self.model.text != query:
             self.model.text = query
 

@@ -272,7 +272,7 @@ def test_a_failing_dynamics_view_leaves_the_rest_of_the_answer_and_the_spinner_r
     doc = FakeDoc()
     monkeypatch.setattr(Explorer, "_server_doc", staticmethod(lambda: doc))
 
-    def broken(frame=None):
+    def broken(frame=None, settings=None):
         raise ZeroDivisionError("a bug in a view")
 
     monkeypatch.setattr(app.dynamics, "update", broken)

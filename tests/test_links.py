@@ -78,6 +78,7 @@ def test_the_written_link_reads_back_to_the_same_settings():
                        input_kind=str(rng.choice(s.param.input_kind.objects)), rectify_output=bool(rng.integers(2)),
                        n_trials=int(rng.integers(1, 1000)), seed=int(rng.integers(0, 2**31 - 1)))
         query = link_query(s)
+        assert link_query(s, s.settings()) == query  # as an answer writes it, its settings made once
         values, problems = parse_link(served_args(query))
         assert not problems
         assert ExplorerState().settings() | values == s.settings()  # bit for bit: floats via repr
