@@ -17,36 +17,14 @@ import urllib.request
 import pytest
 
 from explorer import front
-from explorer.bench.harness import alive, child_pids
+from explorer.bench.harness import alive, child_pids, free_port_run, port_free
 from tests.browser import ARTIFACTS, READY, ROOT, slider_handle, source
 from tests.test_browser import browser  # noqa: F401  (the module's Chromium, skipped or failed alike)
 from tests.test_browser_class import linked_elsewhere, offline_page
 
 
-def _free_run(n: int) -> int:
-    """A port P with P ... P+n all free on the loopback."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + n < 65536 and all(_free(port + k) for k in range(n + 1)):
-            return port
-    raise RuntimeError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    """Free for a server starting again (which, as Tornado does, reuses closed connections' ports)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def _start(procs: int = 2):
-    port = _free_run(procs)
+    port = free_port_run(procs)
     log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / f"front-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "explorer", "--procs", str(procs), "--port", str(port), "--address", "127.0.0.1",
@@ -129,12 +107,12 @@ def test_bad_procs_on_the_command_line_stop_with_the_reason_before_anything_star
                               timeout=120, cwd=ROOT, env=os.environ | {"BROWSER": "true"})
         assert done.returncode == 1 and said in done.stderr, done.stderr
     # A bad memory budget: said before any server starts, nothing left running.
-    port = _free_run(2)
+    port = free_port_run(2)
     done = subprocess.run([sys.executable, "-m", "explorer", "--procs", "2", "--port", str(port), "--address",
                            "127.0.0.1"], capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env=os.environ | {"BROWSER": "true", "EXPLORER_CACHE_BUDGET_MB": "lots"})
     assert done.returncode == 1 and "EXPLORER_CACHE_BUDGET_MB must be a number of megabytes > 0" in done.stderr
-    assert all(_free(p) for p in (port, port + 1, port + 2))
+    assert all(port_free(p) for p in (port, port + 1, port + 2))
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen()
@@ -192,37 +170,25 @@ def test_pages_behind_the_front_work_stay_on_their_server_and_stay_offline(two_s
         page.close()
 
 
-def test_killing_the_front_outright_stops_its_servers():
-    """``kill -9`` of the front (no handler runs): the kernel stops the servers (PDEATHSIG)."""
+@pytest.mark.parametrize("how", ["kill PID", "kill -9"])
+def test_stopping_the_front_stops_every_server_and_frees_the_ports(how):
+    """``kill PID`` (SIGTERM: the front stops its servers) and ``kill -9`` (no handler runs: the
+    kernel stops them, PDEATHSIG) both leave no server running and the ports free."""
     proc, port, log = _start(2)
     try:
         servers = child_pids(proc.pid, running="panel")
         assert len(servers) == 2 and all(alive(s) for s in servers)
-        proc.kill()
-        proc.wait(10)
-        deadline = time.monotonic() + 30
-        while any(alive(s) for s in servers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not any(alive(s) for s in servers)
-        assert all(_free(p) for p in (port, port + 1, port + 2))
-    finally:
-        if proc.poll() is None:
+        if how == "kill PID":
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+        else:
             proc.kill()
-        log.close()
-
-
-def test_stopping_the_front_stops_every_server_and_frees_the_ports():
-    proc, port, log = _start(2)
-    try:
-        servers = child_pids(proc.pid, running="panel")
-        assert len(servers) == 2
-        proc.send_signal(signal.SIGTERM)  # kill PID
-        assert proc.wait(30) == 0
+            proc.wait(10)
         deadline = time.monotonic() + 30
         while any(alive(s) for s in servers) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not any(alive(s) for s in servers)
-        assert all(_free(p) for p in (port, port + 1, port + 2))
+        assert all(port_free(p) for p in (port, port + 1, port + 2))
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -241,7 +207,7 @@ def test_with_a_certificate_the_front_and_its_servers_speak_https(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    port = _free_run(2)
+    port = free_port_run(2)
     proc = subprocess.Popen(
         [sys.executable, "-m", "explorer", "--procs", "2", "--port", str(port), "--address", "127.0.0.1",
          "--allow-websocket-origin", f"127.0.0.1:{port}", "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],

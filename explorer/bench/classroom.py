@@ -267,12 +267,9 @@ def serve_front(procs: int = 2):
 
     **Returns:** (the front's process, its URL, the servers' process ids).
     """
-    from explorer.bench.harness import child_pids, free_port, wait_http
+    from explorer.bench.harness import child_pids, free_port_run, wait_http
 
-    while True:  # the front's port and the N after it
-        port = free_port()
-        if port + procs < 65536 and all(_port_free(port + k) for k in range(1, procs + 1)):
-            break
+    port = free_port_run(procs)  # the front's port and the N after it
     cmd = [sys.executable, "-m", "explorer", "--procs", str(procs), "--port", str(port), "--address", "127.0.0.1",
            "--allow-websocket-origin", f"127.0.0.1:{port}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -286,17 +283,6 @@ def serve_front(procs: int = 2):
         proc.terminate()
         raise
     return proc, url, child_pids(proc.pid, running="panel")
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 

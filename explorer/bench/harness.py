@@ -58,6 +58,30 @@ def alive(pid: int) -> bool:
         return False
 
 
+def port_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` at 127.0.0.1 now (reusing closed connections'
+    ports, as Tornado does)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_run(n: int) -> int:
+    """A loopback port P with P ... P+n all free now (``python -m explorer --procs n`` takes them).
+
+    **Returns:** P.
+    """
+    for _ in range(200):
+        port = free_port()
+        if port + n < 65536 and all(port_free(port + k) for k in range(1, n + 1)):
+            return port
+    raise RuntimeError("no run of free ports")
+
+
 def wait_http(url, proc, timeout=120.0):
     """Wait until ``url`` answers.
 
